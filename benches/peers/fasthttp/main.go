@@ -1,0 +1,39 @@
+// fasthttp peer: plaintext "Hello, World!" for any path.
+// Usage: fasthttp-hello [ADDR]   (default 127.0.0.1:8080; env ADDR also works)
+// GOMAXPROCS comes from env THREADS (default 1).
+package main
+
+import (
+	"log"
+	"os"
+	"runtime"
+	"strconv"
+
+	"github.com/valyala/fasthttp"
+)
+
+var body = []byte("Hello, World!")
+
+func handler(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("text/plain")
+	ctx.Write(body)
+}
+
+func main() {
+	threads := 1
+	if v, err := strconv.Atoi(os.Getenv("THREADS")); err == nil && v > 0 {
+		threads = v
+	}
+	runtime.GOMAXPROCS(threads)
+	addr := "127.0.0.1:8080"
+	if v := os.Getenv("ADDR"); v != "" {
+		addr = v
+	}
+	if len(os.Args) > 1 {
+		addr = os.Args[1]
+	}
+	log.Printf("fasthttp-hello listening on %s with GOMAXPROCS=%d", addr, threads)
+	if err := fasthttp.ListenAndServe(addr, handler); err != nil {
+		log.Fatal(err)
+	}
+}

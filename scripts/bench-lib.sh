@@ -1,0 +1,208 @@
+# shellcheck shell=bash
+# Shared helpers for scripts/bench-peers.sh and scripts/bench-memory.sh.
+# Sourced, not run. Expects `set -euo pipefail` in the caller.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ADDR="${ADDR:-127.0.0.1:8080}"
+PORT="${ADDR##*:}"
+PEERS_DIR="$ROOT/benches/peers"
+PEERS_BIN="$PEERS_DIR/target/release"
+FASTHTTP_BIN="$PEERS_DIR/target/fasthttp-hello"
+SHOCKWAVE_BIN="$ROOT/target/release/examples/hello"
+RESULTS_DIR="$ROOT/benches/results"
+WORK_DIR="$ROOT/target/bench-peers"
+BUILD_TIMEOUT="${BUILD_TIMEOUT:-1800}"
+
+SERVER_PID=""
+SERVER_NAME=""
+WATCHDOG_PID=""
+
+log() { printf '[%s] %s\n' "${BENCH_TAG:-bench}" "$*" >&2; }
+warn() { printf '[%s] WARNING: %s\n' "${BENCH_TAG:-bench}" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "${BENCH_TAG:-bench}" "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else "$@"; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  [ "$#" -gt 0 ] || return 0
+  command -v apt-get >/dev/null || die "missing $*, and no apt-get to install them"
+  if [ -z "$APT_UPDATED" ]; then
+    log "apt-get update"
+    as_root timeout 600 apt-get update -qq || warn "apt-get update failed"
+    APT_UPDATED=1
+  fi
+  log "apt-get install -y $*"
+  as_root env DEBIAN_FRONTEND=noninteractive timeout 1200 apt-get install -y -qq "$@" >&2 \
+    || die "apt-get install $* failed"
+}
+
+# Base tools every benchmark needs.
+ensure_tools() {
+  local pkgs=()
+  command -v wrk >/dev/null || pkgs+=(wrk)
+  command -v curl >/dev/null || pkgs+=(curl)
+  command -v ss >/dev/null || pkgs+=(iproute2)
+  command -v taskset >/dev/null || pkgs+=(util-linux)
+  command -v python3 >/dev/null || pkgs+=(python3)
+  apt_install "${pkgs[@]}"
+  command -v cargo >/dev/null || die "cargo not found"
+}
+
+# Go toolchain + Debian's fasthttp source (GOPATH mode, fully offline build).
+ensure_go() {
+  local pkgs=()
+  command -v go >/dev/null || pkgs+=(golang-go)
+  [ -d /usr/share/gocode/src/github.com/valyala/fasthttp ] || pkgs+=(golang-github-valyala-fasthttp-dev)
+  apt_install "${pkgs[@]}"
+}
+
+build_peers() {
+  log "building benches/peers (cargo build --release)"
+  (cd "$PEERS_DIR" && timeout "$BUILD_TIMEOUT" cargo build --release --quiet) \
+    || die "benches/peers build failed"
+}
+
+build_fasthttp() {
+  ensure_go
+  log "building fasthttp peer (go, GOPATH mode, Debian's fasthttp)"
+  mkdir -p "$PEERS_DIR/target"
+  (cd "$PEERS_DIR/fasthttp" && env -u GOFLAGS GO111MODULE=off GOPATH=/usr/share/gocode \
+     GOCACHE="$PEERS_DIR/target/go-cache" timeout "$BUILD_TIMEOUT" go build -o "$FASTHTTP_BIN" .) \
+    || die "fasthttp build failed"
+}
+
+# Returns non-zero (with a warning) if Shockwave's example does not build.
+build_shockwave() {
+  log "building shockwave (cargo build --release --example hello)"
+  if (cd "$ROOT" && timeout "$BUILD_TIMEOUT" cargo build --release --example hello --quiet) \
+      && [ -x "$SHOCKWAVE_BIN" ]; then
+    return 0
+  fi
+  warn "shockwave example 'hello' did not build: shockwave will be skipped"
+  return 1
+}
+
+server_bin() {
+  case "$1" in
+    shockwave) echo "$SHOCKWAVE_BIN" ;;
+    fasthttp) echo "$FASTHTTP_BIN" ;;
+    hyper) echo "$PEERS_BIN/hyper-hello" ;;
+    actix) echo "$PEERS_BIN/actix-hello" ;;
+    may_minihttp) echo "$PEERS_BIN/may-hello" ;;
+    tiny_http) echo "$PEERS_BIN/tiny-hello" ;;
+    astra) echo "$PEERS_BIN/astra-hello" ;;
+    floor) echo "$PEERS_BIN/floor" ;;
+    *) return 1 ;;
+  esac
+}
+
+port_busy() { ss -Htln "sport = :$PORT" 2>/dev/null | grep -q .; }
+
+wait_port_free() {
+  local i
+  for i in $(seq 100); do
+    port_busy || return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# start_server NAME CPU_LIST_OR_EMPTY VAR=VALUE...  -> sets SERVER_PID
+# The server gets exactly the given variables on top of the environment
+# (THREADS / SHOCKWAVE_* from the caller's environment are removed first,
+# except SHOCKWAVE_WORKERS, which is passed through when set).
+start_server() {
+  local name="$1" cpus="$2"; shift 2
+  local bin logf pin=()
+  bin="$(server_bin "$name")" || die "unknown server $name"
+  [ -x "$bin" ] || { warn "$name: binary $bin missing"; return 1; }
+  wait_port_free || die "port $PORT is busy (another process listens on it); not starting $name"
+  mkdir -p "$WORK_DIR/logs"
+  logf="$WORK_DIR/logs/$name.log"
+  [ -n "$cpus" ] && pin=(taskset -c "$cpus")
+  # env and taskset both exec, so $! is the server process itself.
+  env -u THREADS -u SHOCKWAVE_POLLERS -u GOMAXPROCS "$@" "${pin[@]}" "$bin" "$ADDR" >"$logf" 2>&1 &
+  SERVER_PID=$!
+  SERVER_NAME="$name"
+  # Watchdog: if this script dies without running its traps (SIGKILL), the
+  # server is killed within a second anyway.
+  local me=$$ spid=$SERVER_PID
+  ( while kill -0 "$me" 2>/dev/null && kill -0 "$spid" 2>/dev/null; do sleep 1; done
+    kill -KILL "$spid" 2>/dev/null ) >/dev/null 2>&1 </dev/null &
+  WATCHDOG_PID=$!
+  local i code
+  for i in $(seq 150); do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      warn "$name exited during startup; log tail:"; tail -5 "$logf" >&2 || true
+      stop_server; return 1
+    fi
+    code="$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://$ADDR/" 2>/dev/null || true)"
+    [ "$code" = 200 ] && break
+    sleep 0.1
+  done
+  if [ "$code" != 200 ]; then
+    warn "$name did not answer 200 within 15 s (last code '$code')"; stop_server; return 1
+  fi
+  local body
+  body="$(curl -s -m 2 "http://$ADDR/bench/check" || true)"
+  [ "$body" = "Hello, World!" ] || warn "$name answered an unexpected body: '${body:0:60}'"
+  log "$name started (pid $SERVER_PID${cpus:+, cpus $cpus})"
+}
+
+stop_server() {
+  if [ -n "$WATCHDOG_PID" ]; then
+    kill "$WATCHDOG_PID" 2>/dev/null || true
+    wait "$WATCHDOG_PID" 2>/dev/null || true
+    WATCHDOG_PID=""
+  fi
+  [ -n "$SERVER_PID" ] || return 0
+  local i
+  kill -TERM "$SERVER_PID" 2>/dev/null || true
+  for i in $(seq 50); do
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+  wait_port_free || warn "port $PORT still busy after stopping $SERVER_NAME"
+}
+
+# utime+stime of a whole process (all threads), in clock ticks.
+# Fields 14 and 15 of /proc/PID/stat; parsed after the ")" closing comm.
+cpu_ticks() {
+  local s
+  s="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo ""; return 0; }
+  s="${s##*) }"
+  awk '{print $12 + $13}' <<<"$s"
+}
+
+# status_kb PID FIELD  (VmRSS, VmHWM, ...) -> kB
+status_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status" 2>/dev/null || true; }
+
+# Seconds in a wrk-style duration (5, 5s, 2m, 1h).
+duration_secs() {
+  local d="$1"
+  case "$d" in
+    *ms) echo 1 ;;
+    *s) echo "${d%s}" ;;
+    *m) echo $(( ${d%m} * 60 )) ;;
+    *h) echo $(( ${d%h} * 3600 )) ;;
+    *) echo "$d" ;;
+  esac
+}
+
+cpu_model() { awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo; }
+
+git_rev() {
+  (cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo "no-commit") | tr -d '\n'
+  (cd "$ROOT" && [ -n "$(git status --porcelain 2>/dev/null)" ] && printf '+dirty') || true
+}
+
+crate_version() {
+  awk -v n="$1" '$0 == "name = \"" n "\"" {getline; gsub(/version = |"/, ""); print; exit}' \
+    "$PEERS_DIR/Cargo.lock" 2>/dev/null
+}

@@ -1,0 +1,133 @@
+//! The `Date` header value, formatted once per second and shared by every thread.
+//!
+//! A process-wide seqlock over four `AtomicU64` words holds the 29-byte IMF-fixdate
+//! (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7). Pollers call [`refresh`] on each loop
+//! turn (a clock read and a compare); when the second changes, one of them reformats and
+//! publishes. Readers copy the words and retry if a write overlapped: no lock, no allocation,
+//! no shared cache line written on the per-request path.
+
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Length of an IMF-fixdate.
+pub(crate) const LEN: usize = 29;
+
+struct Shared {
+    /// Even: stable. Odd: a writer is publishing.
+    seq: AtomicU32,
+    secs: AtomicU64,
+    words: [AtomicU64; 4],
+}
+
+static DATE: Shared = Shared {
+    seq: AtomicU32::new(0),
+    secs: AtomicU64::new(0),
+    words: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
+};
+
+/// Publishes the date of `now` if its second differs from the published one.
+pub(crate) fn refresh(now: SystemTime) {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    if DATE.secs.load(Relaxed) == secs {
+        return;
+    }
+    let s = DATE.seq.load(Relaxed);
+    if s & 1 == 1 || DATE.seq.compare_exchange(s, s + 1, Acquire, Relaxed).is_err() {
+        return; // another thread is publishing this second
+    }
+    let mut b = [0u8; 32];
+    b[..LEN].copy_from_slice(&format(secs));
+    for (i, w) in DATE.words.iter().enumerate() {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(&b[i * 8..i * 8 + 8]);
+        w.store(u64::from_le_bytes(x), Relaxed);
+    }
+    DATE.secs.store(secs, Relaxed);
+    DATE.seq.store(s + 2, Release);
+}
+
+/// The current `Date` value.
+pub(crate) fn now() -> [u8; LEN] {
+    loop {
+        let s1 = DATE.seq.load(Acquire);
+        if s1 == 0 {
+            // nothing published yet (no poller has run): format directly
+            refresh(SystemTime::now());
+            continue;
+        }
+        if s1 & 1 == 1 {
+            std::hint::spin_loop();
+            continue;
+        }
+        let mut b = [0u8; 32];
+        for (i, w) in DATE.words.iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&w.load(Relaxed).to_le_bytes());
+        }
+        fence(Acquire);
+        if DATE.seq.load(Relaxed) == s1 {
+            let mut out = [0u8; LEN];
+            out.copy_from_slice(&b[..LEN]);
+            return out;
+        }
+    }
+}
+
+/// Formats seconds since the Unix epoch as an IMF-fixdate.
+pub(crate) fn format(secs: u64) -> [u8; LEN] {
+    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+    const MONTHS: [&[u8; 3]; 12] =
+        [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+    let days = secs / 86400;
+    let sod = secs % 86400;
+    // civil-from-days (proleptic Gregorian), with March as the first month of the year
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as usize;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
+    let mut o = *b"Thu, 01 Jan 1970 00:00:00 GMT";
+    o[..3].copy_from_slice(DAYS[(days % 7) as usize]);
+    o[5] = b'0' + day / 10;
+    o[6] = b'0' + day % 10;
+    o[8..11].copy_from_slice(MONTHS[month - 1]);
+    o[12] = b'0' + (year / 1000 % 10) as u8;
+    o[13] = b'0' + (year / 100 % 10) as u8;
+    o[14] = b'0' + (year / 10 % 10) as u8;
+    o[15] = b'0' + (year % 10) as u8;
+    let (h, m, s) = (sod / 3600, sod / 60 % 60, sod % 60);
+    for (i, v) in [(17, h), (20, m), (23, s)] {
+        o[i] = b'0' + (v / 10) as u8;
+        o[i + 1] = b'0' + (v % 10) as u8;
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_dates() {
+        assert_eq!(&format(0), b"Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(&format(784111777), b"Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(&format(951782400), b"Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(&format(4107542399), b"Sun, 28 Feb 2100 23:59:59 GMT");
+    }
+
+    #[test]
+    fn shared_value_follows_refresh() {
+        refresh(UNIX_EPOCH + std::time::Duration::from_secs(784111777));
+        refresh(SystemTime::now());
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let got = now_date();
+        assert!(got == format(now) || got == format(now - 1) || got == format(now + 1));
+    }
+
+    fn now_date() -> [u8; LEN] {
+        now()
+    }
+}

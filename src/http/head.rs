@@ -1,0 +1,376 @@
+//! A parsed request head, stored as byte positions into the connection's buffer, and the
+//! field semantics that decide how the message is framed (RFC 9112 §6) and routed.
+//!
+//! Positions instead of slices let a head and its buffer move together from the poller to a
+//! worker without lifetimes. [`Semantics`] folds each field line into the framing decision as
+//! the parser meets it, so no field is scanned twice.
+
+use super::method::MethodKind;
+use super::tables::TCHAR;
+use super::uri::{self, TargetForm};
+
+/// A half-open byte range `[0, 1)` in the connection buffer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Span(pub u32, pub u32);
+
+impl Span {
+    #[inline]
+    pub(crate) fn of(self, buf: &[u8]) -> &[u8] {
+        &buf[self.0 as usize..self.1 as usize]
+    }
+    #[inline]
+    pub(crate) fn len(self) -> usize {
+        (self.1 - self.0) as usize
+    }
+}
+
+/// One field line: name and value (value trimmed of surrounding whitespace).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Field {
+    pub name: Span,
+    pub value: Span,
+}
+
+/// How the body of a request is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Framing {
+    /// No body.
+    None,
+    /// `Content-Length`.
+    Length(u64),
+    /// `Transfer-Encoding: ..., chunked`.
+    Chunked,
+}
+
+/// Why a head was refused, and the status to answer with. Every such error closes the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct HeadError {
+    pub status: u16,
+    pub reason: &'static str,
+}
+
+pub(crate) const fn bad(reason: &'static str) -> HeadError {
+    HeadError { status: 400, reason }
+}
+
+/// A complete, validated request head.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Head {
+    /// First byte of the request-line (after any empty lines before it).
+    pub start: u32,
+    /// One past the empty line that ends the head; the body starts here.
+    pub end: u32,
+    pub method: Span,
+    pub kind: MethodKind,
+    pub target: Span,
+    pub form: TargetForm,
+    /// `HTTP/1.minor`.
+    pub minor: u8,
+    /// Range of this head's fields in the connection's field list.
+    pub fields: (u32, u32),
+    /// The `Host` value, when present.
+    pub host: Option<Span>,
+    pub framing: Framing,
+    pub flags: u8,
+}
+
+impl Head {
+    /// `Connection: close` was sent (or HTTP/1.0 without `keep-alive`).
+    pub(crate) const CLOSE: u8 = 1;
+    /// `Expect: 100-continue` on an HTTP/1.1 request.
+    pub(crate) const EXPECT_CONTINUE: u8 = 2;
+    /// Transfer codings other than the final `chunked` are applied (the body is passed on coded).
+    pub(crate) const TE_CODED: u8 = 4;
+    /// HTTP/1.0 request that asked for `Connection: keep-alive`.
+    pub(crate) const KEEP_ALIVE_10: u8 = 8;
+
+    #[inline]
+    pub(crate) fn has(&self, f: u8) -> bool {
+        self.flags & f != 0
+    }
+    /// Whether the connection may serve another request after this one.
+    #[inline]
+    pub(crate) fn keep_alive(&self) -> bool {
+        !self.has(Self::CLOSE)
+    }
+}
+
+/// What the field lines say about framing and routing, gathered line by line.
+#[derive(Default)]
+pub(crate) struct Semantics {
+    host: Option<Span>,
+    hosts: u32,
+    content_length: Option<u64>,
+    te_present: bool,
+    te_elements: u32,
+    te_last_chunked: bool,
+    te_chunked_seen: bool,
+    te_unknown: bool,
+    te_coded: bool,
+    close: bool,
+    keep_alive: bool,
+    expect_continue: bool,
+    expect_other: bool,
+}
+
+#[inline]
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+/// The elements of a comma-separated list, trimmed, empty ones skipped (RFC 9110 §5.6.1.2:
+/// a recipient MUST accept and ignore a reasonable number of empty list elements).
+fn list(v: &[u8]) -> impl Iterator<Item = &[u8]> {
+    v.split(|&b| b == b',').map(trim_ows).filter(|e| !e.is_empty())
+}
+
+impl Semantics {
+    /// Folds in one field line. `name` is a valid token, `value` is already trimmed.
+    #[inline]
+    pub(crate) fn field(&mut self, name: &[u8], value: &[u8], vspan: Span) -> Result<(), HeadError> {
+        match name.len() {
+            4 if name.eq_ignore_ascii_case(b"host") => {
+                self.hosts += 1;
+                self.host = Some(vspan);
+            }
+            6 if name.eq_ignore_ascii_case(b"expect") => {
+                if value.eq_ignore_ascii_case(b"100-continue") {
+                    self.expect_continue = true;
+                } else {
+                    self.expect_other = true;
+                }
+            }
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                for t in list(value) {
+                    if t.eq_ignore_ascii_case(b"close") {
+                        self.close = true;
+                    } else if t.eq_ignore_ascii_case(b"keep-alive") {
+                        self.keep_alive = true;
+                    }
+                }
+            }
+            14 if name.eq_ignore_ascii_case(b"content-length") => self.content_length(value)?,
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => self.transfer_encoding(value)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `Content-Length = 1*DIGIT`. A list of identical values, or identical repeated lines, is
+    /// accepted as that value (RFC 9110 §8.6 allows it); anything else is invalid (RFC 9112 §6.3
+    /// rule 5: "the recipient MUST treat it as an unrecoverable error").
+    fn content_length(&mut self, value: &[u8]) -> Result<(), HeadError> {
+        let mut any = false;
+        for e in value.split(|&b| b == b',').map(trim_ows) {
+            if e.is_empty() || !e.iter().all(u8::is_ascii_digit) {
+                return Err(bad("invalid Content-Length"));
+            }
+            let mut n: u64 = 0;
+            for &d in e {
+                n = n
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add((d - b'0') as u64))
+                    .ok_or(bad("Content-Length overflows"))?;
+            }
+            if self.content_length.is_some_and(|c| c != n) {
+                return Err(bad("conflicting Content-Length values"));
+            }
+            self.content_length = Some(n);
+            any = true;
+        }
+        if any {
+            Ok(())
+        } else {
+            Err(bad("empty Content-Length"))
+        }
+    }
+
+    /// `Transfer-Encoding = #transfer-coding`, across all its lines in order.
+    fn transfer_encoding(&mut self, value: &[u8]) -> Result<(), HeadError> {
+        self.te_present = true;
+        for e in list(value) {
+            let (coding, params) = match e.iter().position(|&b| b == b';') {
+                Some(p) => (trim_ows(&e[..p]), Some(&e[p + 1..])),
+                None => (e, None),
+            };
+            if coding.is_empty() || !coding.iter().all(|&b| TCHAR[b as usize]) {
+                return Err(bad("invalid Transfer-Encoding"));
+            }
+            self.te_elements += 1;
+            if coding.eq_ignore_ascii_case(b"chunked") {
+                // chunked takes no parameters, and "A sender MUST NOT apply the chunked
+                // transfer coding more than once to a message body" (RFC 9112 §6.1).
+                if params.is_some() || self.te_chunked_seen {
+                    return Err(bad("invalid use of chunked"));
+                }
+                self.te_chunked_seen = true;
+                self.te_last_chunked = true;
+                continue;
+            }
+            self.te_last_chunked = false;
+            if let Some(p) = params {
+                if p.iter().any(|&b| b < 0x20 && b != b'\t') {
+                    return Err(bad("invalid Transfer-Encoding"));
+                }
+            }
+            // IANA transfer coding registry; we pass such bodies on still coded, as hyper and
+            // Node do, with the Transfer-Encoding field visible to the handler.
+            const KNOWN: [&[u8]; 5] = [b"gzip", b"deflate", b"compress", b"x-gzip", b"x-compress"];
+            if KNOWN.iter().any(|k| coding.eq_ignore_ascii_case(k)) {
+                self.te_coded = true;
+            } else {
+                self.te_unknown = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decides framing, connection persistence and routing once all fields are in.
+    pub(crate) fn finish(
+        self,
+        buf: &[u8],
+        minor: u8,
+        kind: MethodKind,
+        form: TargetForm,
+    ) -> Result<(Framing, Option<Span>, u8), HeadError> {
+        // RFC 9112 §3.2: "A server MUST respond with a 400 ... to any HTTP/1.1 request message
+        // that lacks a Host header field and to any request message that contains more than one
+        // Host header field line or a Host header field with an invalid field value."
+        if self.hosts > 1 {
+            return Err(bad("more than one Host"));
+        }
+        match self.host {
+            None if minor >= 1 => return Err(bad("missing Host")),
+            Some(h) if !uri::is_host_port(h.of(buf), false) => return Err(bad("invalid Host")),
+            _ => {}
+        }
+        let framing = if self.te_present {
+            // RFC 9112 §6.1: TE in an HTTP/1.0 request means "the message framing is faulty";
+            // TE together with Content-Length is a smuggling signature; we refuse both.
+            if minor == 0 {
+                return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
+            }
+            if self.content_length.is_some() {
+                return Err(bad("both Transfer-Encoding and Content-Length"));
+            }
+            // RFC 9112 §6.3 rule 4: final coding not chunked → 400 and close.
+            if self.te_elements == 0 || !self.te_last_chunked {
+                return Err(bad("Transfer-Encoding does not end in chunked"));
+            }
+            if self.te_unknown {
+                return Err(HeadError { status: 501, reason: "unknown transfer coding" });
+            }
+            Framing::Chunked
+        } else {
+            match self.content_length {
+                Some(0) | None => Framing::None,
+                Some(n) => Framing::Length(n),
+            }
+        };
+        if kind == MethodKind::Connect || form == TargetForm::Authority {
+            return Err(HeadError { status: 501, reason: "CONNECT is not supported" });
+        }
+        let mut flags = 0;
+        if self.te_coded {
+            flags |= Head::TE_CODED;
+        }
+        if minor >= 1 {
+            if self.close {
+                flags |= Head::CLOSE;
+            }
+            // RFC 9110 §10.1.1: an HTTP/1.0 client's Expect is ignored.
+            if self.expect_other {
+                return Err(HeadError { status: 417, reason: "unsupported expectation" });
+            }
+            if self.expect_continue && framing != Framing::None {
+                flags |= Head::EXPECT_CONTINUE;
+            }
+        } else if self.keep_alive && !self.close {
+            flags |= Head::KEEP_ALIVE_10;
+        } else {
+            flags |= Head::CLOSE;
+        }
+        Ok((framing, self.host, flags))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Fields<'a> = &'a [(&'a str, &'a str)];
+
+    fn sem(fields: Fields) -> Result<Framing, HeadError> {
+        let mut s = Semantics::default();
+        s.field(b"Host", b"h", Span(0, 1))?;
+        for (n, v) in fields {
+            s.field(n.as_bytes(), trim_ows(v.as_bytes()), Span(0, 0))?;
+        }
+        s.finish(b"h", 1, MethodKind::Post, TargetForm::Origin).map(|r| r.0)
+    }
+
+    #[test]
+    fn content_length_rules() {
+        let cases: &[(Fields, Option<Framing>)] = &[
+            (&[("Content-Length", "5")], Some(Framing::Length(5))),
+            (&[("Content-Length", "005")], Some(Framing::Length(5))),
+            (&[("Content-Length", "010")], Some(Framing::Length(10))),
+            (&[("Content-Length", "0")], Some(Framing::None)),
+            (&[("Content-Length", "5, 5")], Some(Framing::Length(5))),
+            (&[("Content-Length", "5"), ("content-length", "5")], Some(Framing::Length(5))),
+            (&[("Content-Length", "5, 10")], None),
+            (&[("Content-Length", "5"), ("Content-Length", "6")], None),
+            (&[("Content-Length", "")], None),
+            (&[("Content-Length", "+5")], None),
+            (&[("Content-Length", "-1")], None),
+            (&[("Content-Length", "0x5")], None),
+            (&[("Content-Length", "1 0")], None),
+            (&[("Content-Length", "5,")], None),
+            (&[("Content-Length", "99999999999999999999")], None),
+            (&[("Content-Length", "18446744073709551615")], Some(Framing::Length(u64::MAX))),
+        ];
+        for (fields, want) in cases {
+            assert_eq!(sem(fields).ok(), *want, "{fields:?}");
+        }
+    }
+
+    #[test]
+    fn transfer_encoding_rules() {
+        let cases: &[(Fields, Result<Framing, u16>)] = &[
+            (&[("Transfer-Encoding", "chunked")], Ok(Framing::Chunked)),
+            (&[("Transfer-Encoding", "Chunked")], Ok(Framing::Chunked)),
+            (&[("Transfer-Encoding", ", chunked")], Ok(Framing::Chunked)),
+            (&[("Transfer-Encoding", "chunked,")], Ok(Framing::Chunked)),
+            (&[("Transfer-Encoding", "gzip, chunked")], Ok(Framing::Chunked)),
+            (&[("Transfer-Encoding", "deflate"), ("Transfer-Encoding", "chunked")], Ok(Framing::Chunked)),
+            (&[("Transfer-Encoding", "pigeons, chunked")], Err(501)),
+            (&[("Transfer-Encoding", "gzip")], Err(400)),
+            (&[("Transfer-Encoding", "chunked, gzip")], Err(400)),
+            (&[("Transfer-Encoding", "chunked, chunked")], Err(400)),
+            (&[("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")], Err(400)),
+            (&[("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "identity")], Err(400)),
+            (&[("Transfer-Encoding", "")], Err(400)),
+            (&[("Transfer-Encoding", "xchunked")], Err(400)),
+            (&[("Transfer-Encoding", "\"chunked\"")], Err(400)),
+            (&[("Transfer-Encoding", "chunked;q=1")], Err(400)),
+            (&[("Transfer-Encoding", "chunked"), ("Content-Length", "5")], Err(400)),
+            (&[("Transfer-Encoding", "identity"), ("Content-Length", "5")], Err(400)),
+        ];
+        for (fields, want) in cases {
+            assert_eq!(sem(fields).map_err(|e| e.status), *want, "{fields:?}");
+        }
+    }
+
+    #[test]
+    fn te_is_refused_in_http10() {
+        let mut s = Semantics::default();
+        s.field(b"Transfer-Encoding", b"chunked", Span(0, 0)).unwrap();
+        assert!(s.finish(b"", 0, MethodKind::Post, TargetForm::Origin).is_err());
+    }
+}

@@ -1,0 +1,104 @@
+//! The few raw system calls Shockwave makes outside mio, each through [`syscall!`].
+//!
+//! Workers that stream a body (a request body larger than a buffer, or a response written
+//! with `Write`) do blocking I/O on a non-blocking socket: try the call, and on `WouldBlock`
+//! wait for readiness with `poll(2)` under a deadline.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::{Duration, Instant};
+
+/// Calls a libc function and turns `-1` into the thread's `errno` as an `io::Error`.
+macro_rules! syscall {
+    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
+        // SAFETY: each call site documents why its arguments are valid.
+        #[allow(unused_unsafe)]
+        let res = unsafe { libc::$fn($($arg),*) };
+        if res == -1 {
+            Err(std::io::Error::last_os_error())
+        } else {
+            Ok(res)
+        }
+    }};
+}
+
+/// A socket a worker may read or write while it owns the connection.
+///
+/// It is only a file descriptor number: the connection that owns the socket outlives every
+/// `Fd` made from it, because requests and responses only hold one while the worker holds the
+/// connection, and clear it before giving the connection back.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fd(pub RawFd);
+
+impl Fd {
+    /// One `recv`; `WouldBlock` when nothing is there.
+    pub(crate) fn read(self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is a valid writable region of `buf.len()` bytes; the fd is open (type docs).
+        syscall!(recv(self.0, buf.as_mut_ptr().cast(), buf.len(), 0)).map(|n| n as usize)
+    }
+
+    /// One `send` (never raises SIGPIPE).
+    pub(crate) fn write(self, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: `buf` is a valid readable region of `buf.len()` bytes; the fd is open (type docs).
+        syscall!(send(self.0, buf.as_ptr().cast(), buf.len(), libc::MSG_NOSIGNAL)).map(|n| n as usize)
+    }
+
+    /// Waits until the socket is readable (`write == false`) or writable, or `deadline` passes.
+    pub(crate) fn wait(self, write: bool, deadline: Instant) -> io::Result<()> {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "socket timed out"));
+            }
+            let mut p =
+                libc::pollfd { fd: self.0, events: if write { libc::POLLOUT } else { libc::POLLIN }, revents: 0 };
+            let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+            // SAFETY: `p` is one valid pollfd and we pass a count of 1.
+            match syscall!(poll(&mut p, 1, ms)) {
+                Ok(0) => continue,
+                Ok(_) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads at least one byte, waiting up to `timeout` for it; `Ok(0)` at end of stream.
+    pub(crate) fn read_blocking(self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(false, deadline)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                r => return r,
+            }
+        }
+    }
+
+    /// Writes all of `buf`, waiting for room up to `timeout` each time the socket is full.
+    pub(crate) fn write_all_blocking(self, mut buf: &[u8], timeout: Duration) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf) {
+                Ok(n) => buf = &buf[n..],
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true, Instant::now() + timeout)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops sending (FIN) while still reading: the first step of a lingering close.
+    pub(crate) fn shutdown_write(self) {
+        // SAFETY: plain call on an open fd; failure (already closed by the peer) is harmless.
+        let _ = syscall!(shutdown(self.0, libc::SHUT_WR));
+    }
+}
+
+/// Sets `TCP_DEFER_ACCEPT` so `accept` returns only once the client has sent data.
+pub(crate) fn defer_accept(fd: RawFd, secs: libc::c_int) -> io::Result<()> {
+    let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `secs` is a live c_int and `len` is its size.
+    syscall!(setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, (&secs as *const libc::c_int).cast(), len))
+        .map(drop)
+}
