@@ -2,6 +2,15 @@
 #![allow(dead_code)]
 
 pub(crate) mod buf;
+mod handler;
 pub(crate) mod http;
+pub(crate) mod server;
 #[macro_use]
 pub(crate) mod sys;
+
+pub use buf::ClassStats;
+pub use handler::Handler;
+pub use http::body::BodyReader;
+pub use http::request::{Request, Version};
+pub use http::response::{InvalidHeaderName, Response};
+pub use server::{serve, Builder, Server, ServerHandle, Stats};

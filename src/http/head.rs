@@ -74,6 +74,24 @@ pub(crate) struct Head {
     pub flags: u8,
 }
 
+impl Default for Head {
+    fn default() -> Head {
+        Head {
+            start: 0,
+            end: 0,
+            method: Span::default(),
+            kind: MethodKind::Get,
+            target: Span::default(),
+            form: TargetForm::Origin,
+            minor: 1,
+            fields: (0, 0),
+            host: None,
+            framing: Framing::None,
+            flags: 0,
+        }
+    }
+}
+
 impl Head {
     /// `Connection: close` was sent (or HTTP/1.0 without `keep-alive`).
     pub(crate) const CLOSE: u8 = 1;

@@ -1,0 +1,65 @@
+//! The conformance target: any method and path → `200`, `Content-Type: application/json`, body
+//! `{"method": …, "target": …, "version": …, "headers": [[name, value], …], "body": "…"}` where
+//! header values and the body carry each byte as one latin-1 character. If reading the body
+//! fails → `400` and the connection closes. Address: first argument, else `ADDR`, else
+//! 127.0.0.1:8080.
+
+use shockwave::{Request, Response, Server};
+use std::io::Read;
+
+fn main() -> std::io::Result<()> {
+    let addr =
+        std::env::args().nth(1).or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let server = Server::builder().bind(&addr)?;
+    println!("echo server on http://{}/", server.local_addr());
+    server.start(echo)?.join();
+    Ok(())
+}
+
+fn echo(req: &Request, resp: &mut Response) {
+    let mut body = Vec::new();
+    if let Err(e) = req.body_reader().read_to_end(&mut body) {
+        resp.set_status(400);
+        resp.close();
+        resp.set_content_type("text/plain");
+        resp.write_body(format!("cannot read the request body: {e}\n").as_bytes());
+        return;
+    }
+    let mut out = String::with_capacity(256 + body.len());
+    out.push_str("{\"method\": ");
+    json_str(&mut out, req.method().as_bytes());
+    out.push_str(", \"target\": ");
+    json_str(&mut out, req.target().as_bytes());
+    out.push_str(", \"version\": ");
+    json_str(&mut out, req.version().as_str().as_bytes());
+    out.push_str(", \"headers\": [");
+    for (i, (name, value)) in req.headers().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('[');
+        json_str(&mut out, name.as_bytes());
+        out.push_str(", ");
+        json_str(&mut out, value);
+        out.push(']');
+    }
+    out.push_str("], \"body\": ");
+    json_str(&mut out, &body);
+    out.push_str("}\n");
+    resp.set_content_type("application/json");
+    resp.write_body(out.as_bytes());
+}
+
+/// A JSON string holding each byte as the latin-1 character of the same value.
+fn json_str(out: &mut String, bytes: &[u8]) {
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\u{:04x}", b)),
+        }
+    }
+    out.push('"');
+}

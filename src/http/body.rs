@@ -1,0 +1,149 @@
+//! Request bodies that continue on the socket after the buffered part: the streaming reader.
+//!
+//! Bodies that fit in the largest pooled buffer (64 KiB with the head) are read completely by
+//! the poller before the handler runs, so a slow upload never holds a worker. Larger bodies are
+//! handed to the handler after the head; [`BodyReader`] then reads the rest from the socket on
+//! the worker, blocking with the configured body timeout, decoding chunked framing, enforcing
+//! the body limit, and sending `100 Continue` first when the client asked for it.
+
+use super::chunked::Chunked;
+use super::head::HeadError;
+use crate::buf::Buf;
+use crate::sys::Fd;
+use std::io::{self, Read};
+use std::time::Duration;
+
+/// How the rest of a streamed body is framed.
+pub(crate) enum Rest {
+    /// `left` bytes still to come.
+    Length { left: u64 },
+    /// Chunked: undecoded bytes are `raw[r..end]`, decoded bytes ready to hand out `raw[o..w]`.
+    Chunked { dec: Chunked, raw: Buf, r: usize, w: usize, o: usize, end: usize },
+}
+
+/// The part of a request body still on the socket.
+pub(crate) struct BodyStream {
+    pub(crate) fd: Fd,
+    pub(crate) timeout: Duration,
+    pub(crate) rest: Rest,
+    /// `100 Continue` must be sent before the first read.
+    pub(crate) send_continue: bool,
+    /// A read failed; the connection cannot be reused.
+    pub(crate) failed: bool,
+}
+
+fn framing_error(e: HeadError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, e.reason)
+}
+
+impl BodyStream {
+    /// Whether the whole body has been read.
+    pub(crate) fn is_done(&self) -> bool {
+        match &self.rest {
+            Rest::Length { left } => *left == 0,
+            Rest::Chunked { dec, o, w, .. } => dec.is_done() && o == w,
+        }
+    }
+
+    /// Bytes read from the socket past the end of the body (the next pipelined request).
+    pub(crate) fn leftover(&self) -> &[u8] {
+        match &self.rest {
+            Rest::Chunked { dec, raw, r, end, .. } if dec.is_done() => &raw[*r..*end],
+            _ => &[],
+        }
+    }
+
+    fn continue_once(&mut self) -> io::Result<()> {
+        if self.send_continue {
+            self.send_continue = false;
+            self.fd.write_all_blocking(b"HTTP/1.1 100 Continue\r\n\r\n", self.timeout)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(io::Error::other("request body already failed"));
+        }
+        let r = self.read_inner(out);
+        if r.is_err() {
+            self.failed = true;
+        }
+        r
+    }
+
+    fn read_inner(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() || self.is_done() {
+            return Ok(0);
+        }
+        self.continue_once()?;
+        let (fd, timeout) = (self.fd, self.timeout);
+        match &mut self.rest {
+            Rest::Length { left } => {
+                let n = (*left).min(out.len() as u64) as usize;
+                let got = fd.read_blocking(&mut out[..n], timeout)?;
+                if got == 0 {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "client closed mid-body"));
+                }
+                *left -= got as u64;
+                Ok(got)
+            }
+            Rest::Chunked { dec, raw, r, w, o, end } => loop {
+                if o < w {
+                    let n = (*w - *o).min(out.len());
+                    out[..n].copy_from_slice(&raw[*o..*o + n]);
+                    *o += n;
+                    return Ok(n);
+                }
+                if dec.is_done() {
+                    return Ok(0);
+                }
+                // Everything decoded has been handed out: slide the undecoded bytes to the front.
+                raw.copy_within(*r..*end, 0);
+                *end -= *r;
+                (*r, *w, *o) = (0, 0, 0);
+                dec.decode(raw, r, w, *end).map_err(framing_error)?;
+                if *w > 0 || *r > 0 || dec.is_done() {
+                    continue; // data to hand out, or framing consumed: go round again
+                }
+                if *end == raw.capacity() {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk line too long"));
+                }
+                let got = fd.read_blocking(&mut raw[*end..], timeout)?;
+                if got == 0 {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "client closed mid-body"));
+                }
+                *end += got;
+            },
+        }
+    }
+}
+
+/// Reads a request body: the buffered part first, then (for large bodies) the socket.
+///
+/// Made by [`Request::body_reader`](crate::Request::body_reader). Reading fails with
+/// `InvalidData` on malformed chunked framing, `TimedOut` when the client stalls longer than
+/// the body timeout, and `UnexpectedEof` when it disconnects mid-body; the server then closes
+/// the connection after the response.
+pub struct BodyReader<'a> {
+    pub(crate) buffered: &'a [u8],
+    pub(crate) stream: Option<&'a parking_lot::Mutex<Option<BodyStream>>>,
+}
+
+impl Read for BodyReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if !self.buffered.is_empty() {
+            let n = self.buffered.len().min(out.len());
+            out[..n].copy_from_slice(&self.buffered[..n]);
+            self.buffered = &self.buffered[n..];
+            return Ok(n);
+        }
+        match self.stream.map(|m| m.lock()) {
+            Some(mut g) => match g.as_mut() {
+                Some(s) => s.read(out),
+                None => Ok(0),
+            },
+            None => Ok(0),
+        }
+    }
+}

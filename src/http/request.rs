@@ -1,0 +1,243 @@
+//! [`Request`]: a read-only view of one parsed request, backed by the connection's buffer.
+
+use super::body::{BodyReader, BodyStream};
+use super::head::{Field, Framing, Head, Span};
+use super::uri::TargetForm;
+use crate::buf::Buf;
+use std::net::{Ipv4Addr, SocketAddr};
+
+/// The HTTP version of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// `HTTP/1.0`
+    Http10,
+    /// `HTTP/1.1` (and `HTTP/1.x` for x > 1, which RFC 9110 §2.5 says to treat as 1.1)
+    Http11,
+}
+
+impl Version {
+    /// `"HTTP/1.0"` or `"HTTP/1.1"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An HTTP request, as the handler sees it.
+///
+/// Everything borrows from the connection's read buffer: no field is copied or allocated.
+/// Header names compare case-insensitively; values are returned exactly as received, with
+/// surrounding whitespace removed.
+///
+/// ```
+/// fn handler(req: &shockwave::Request, resp: &mut shockwave::Response) {
+///     let who = req.query().unwrap_or("world");
+///     let agent = req.header("user-agent").unwrap_or("?");
+///     resp.write_body(format!("hello {who} from {agent} at {}", req.path()).as_bytes());
+/// }
+/// # let _ = handler;
+/// ```
+pub struct Request {
+    pub(crate) buf: Buf,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) head: Head,
+    pub(crate) body: Span,
+    pub(crate) remote: SocketAddr,
+    pub(crate) stream: parking_lot::Mutex<Option<BodyStream>>,
+}
+
+#[inline]
+fn ascii(b: &[u8]) -> &str {
+    // Method, target and field names were validated as ASCII by the parser.
+    std::str::from_utf8(b).unwrap_or("")
+}
+
+impl Request {
+    pub(crate) fn empty() -> Request {
+        Request {
+            buf: Buf::default(),
+            fields: Vec::new(),
+            head: Head::default(),
+            body: Span::default(),
+            remote: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            stream: parking_lot::Mutex::new(None),
+        }
+    }
+
+    #[inline]
+    fn span(&self, s: Span) -> &[u8] {
+        s.of(&self.buf)
+    }
+
+    /// The method token, e.g. `"GET"` (case-sensitive, RFC 9110 §9.1).
+    pub fn method(&self) -> &str {
+        ascii(self.span(self.head.method))
+    }
+
+    /// Whether this is a `HEAD` request (its response is sent without a body).
+    pub fn is_head(&self) -> bool {
+        self.head.kind == super::method::MethodKind::Head
+    }
+
+    /// The request-target exactly as sent: `/path?query`, `http://host/path`, or `*`.
+    pub fn target(&self) -> &str {
+        ascii(self.span(self.head.target))
+    }
+
+    /// The path of the target, without query or fragment (`/` when an absolute-form target has
+    /// an empty path, `*` for the asterisk-form). Not percent-decoded.
+    pub fn path(&self) -> &str {
+        let t = self.target();
+        let p = match self.head.form {
+            TargetForm::Absolute { authority_end, .. } => &t[authority_end as usize..],
+            _ => t,
+        };
+        let p = &p[..p.find(['?', '#']).unwrap_or(p.len())];
+        if p.is_empty() {
+            "/"
+        } else {
+            p
+        }
+    }
+
+    /// The query string after `?`, without the fragment, if there is one. Not percent-decoded.
+    pub fn query(&self) -> Option<&str> {
+        let t = self.target();
+        let q = &t[t.find('?')? + 1..];
+        Some(&q[..q.find('#').unwrap_or(q.len())])
+    }
+
+    /// The HTTP version.
+    pub fn version(&self) -> Version {
+        if self.head.minor == 0 {
+            Version::Http10
+        } else {
+            Version::Http11
+        }
+    }
+
+    /// The host the request is for: the authority of an absolute-form target (RFC 9112 §3.2.2
+    /// says it wins over `Host`), else the `Host` field. `None` only for HTTP/1.0 without `Host`.
+    pub fn host(&self) -> Option<&str> {
+        if let TargetForm::Absolute { authority_start, authority_end } = self.head.form {
+            let a = &self.target()[authority_start as usize..authority_end as usize];
+            return Some(&a[a.rfind('@').map_or(0, |i| i + 1)..]);
+        }
+        self.head.host.map(|h| ascii(self.span(h)))
+    }
+
+    fn fields(&self) -> &[Field] {
+        &self.fields[self.head.fields.0 as usize..self.head.fields.1 as usize]
+    }
+
+    /// The first value of header `name` as bytes (values may hold non-UTF-8 `obs-text`).
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
+        let f = self.fields().iter().find(|f| f.name.of(&self.buf).eq_ignore_ascii_case(name.as_bytes()))?;
+        Some(f.value.of(&self.buf))
+    }
+
+    /// The first value of header `name`, if it is present and valid UTF-8 (use
+    /// [`header_bytes`](Self::header_bytes) for values that may carry other bytes).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_bytes(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Every value of header `name`, in the order received (repeated fields stay separate).
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.fields()
+            .iter()
+            .filter(move |f| f.name.of(&self.buf).eq_ignore_ascii_case(name.as_bytes()))
+            .map(move |f| f.value.of(&self.buf))
+    }
+
+    /// All header fields in the order received, as `(name, value)`.
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = (&str, &[u8])> + '_ {
+        self.fields().iter().map(move |f| (ascii(f.name.of(&self.buf)), f.value.of(&self.buf)))
+    }
+
+    /// The declared `Content-Length`, if the body is length-delimited.
+    pub fn content_length(&self) -> Option<u64> {
+        match self.head.framing {
+            Framing::Length(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Whether the body uses the chunked transfer coding.
+    pub fn is_chunked(&self) -> bool {
+        self.head.framing == Framing::Chunked
+    }
+
+    /// Whether the client allows the connection to be reused after this request.
+    pub fn keep_alive(&self) -> bool {
+        self.head.keep_alive()
+    }
+
+    /// The body bytes received before the handler was called, already de-chunked.
+    ///
+    /// This is the whole body whenever it fits in the server's largest buffer (64 KiB with the
+    /// head) — see [`is_body_complete`](Self::is_body_complete). Larger bodies begin here and
+    /// continue through [`body_reader`](Self::body_reader).
+    pub fn body(&self) -> &[u8] {
+        self.span(self.body)
+    }
+
+    /// Whether [`body`](Self::body) holds the entire body.
+    pub fn is_body_complete(&self) -> bool {
+        self.stream.lock().as_ref().is_none_or(|s| s.is_done())
+    }
+
+    /// A reader over the whole body: the buffered part, then (for large bodies) the rest from
+    /// the socket. Each call starts again at the beginning of the buffered part; bytes taken
+    /// from the socket are consumed once.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// fn upload(req: &shockwave::Request, resp: &mut shockwave::Response) {
+    ///     let mut n = 0u64;
+    ///     let mut chunk = [0u8; 8192];
+    ///     let mut body = req.body_reader();
+    ///     loop {
+    ///         match body.read(&mut chunk) {
+    ///             Ok(0) => break,
+    ///             Ok(k) => n += k as u64,
+    ///             Err(e) => {
+    ///                 resp.set_status(400);
+    ///                 resp.write_body(e.to_string().as_bytes());
+    ///                 return;
+    ///             }
+    ///         }
+    ///     }
+    ///     resp.write_body(format!("{n} bytes").as_bytes());
+    /// }
+    /// # let _ = upload;
+    /// ```
+    pub fn body_reader(&self) -> BodyReader<'_> {
+        BodyReader { buffered: self.body(), stream: Some(&self.stream) }
+    }
+
+    /// The client's address.
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method())
+            .field("target", &self.target())
+            .field("version", &self.version())
+            .field("headers", &self.headers().map(|(n, v)| (n, String::from_utf8_lossy(v))).collect::<Vec<_>>())
+            .field("body_len", &self.body().len())
+            .finish()
+    }
+}

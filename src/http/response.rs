@@ -1,0 +1,661 @@
+//! [`Response`]: what the handler fills in, and its encoding onto the wire.
+//!
+//! A worker owns one `Response` and reuses it for every request it serves, so its vectors keep
+//! their capacity and steady-state requests allocate nothing. Encoded output of all requests of
+//! a pipelined batch accumulates in `out` and leaves in one `write`.
+//!
+//! Framing is the server's job: `Content-Length` is computed (a handler may declare one for a
+//! streamed or HEAD response), `Transfer-Encoding` set by a handler is ignored, `Connection`
+//! reflects the server's keep-alive decision, `Date` and `Server` are added unless the handler
+//! set them.
+
+use super::{date, fmt, status};
+use crate::sys::Fd;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Bytes a `Write`-streamed body may buffer before a chunk goes out.
+pub(crate) const STREAM_BUFFER: usize = 32 * 1024;
+
+/// What the encoder needs to know about the request being answered; set by the worker.
+#[derive(Clone, Debug)]
+pub(crate) struct Ctx {
+    pub fd: Option<Fd>,
+    pub head: bool,
+    pub minor: u8,
+    pub keep_alive: bool,
+    /// Echo `Connection: keep-alive` (HTTP/1.0 client that asked for it).
+    pub keep_alive_10: bool,
+    pub server: Option<Arc<[u8]>>,
+    pub write_timeout: Duration,
+}
+
+impl Default for Ctx {
+    fn default() -> Ctx {
+        Ctx {
+            fd: None,
+            head: false,
+            minor: 1,
+            keep_alive: true,
+            keep_alive_10: false,
+            server: None,
+            write_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    /// Not streaming: the body is sent with the head when the handler returns.
+    Off,
+    Chunked,
+    Length {
+        left: u64,
+    },
+    /// HTTP/1.0 without a declared length: the body ends when the connection closes.
+    UntilClose,
+    /// Streaming failed (client gone, timeout, too many bytes); the connection must close.
+    Failed,
+}
+
+const HAS_DATE: u8 = 1;
+const HAS_SERVER: u8 = 2;
+const CLOSE: u8 = 4;
+
+/// An invalid header name was given to [`Response::try_set_header`] or
+/// [`Response::try_add_header`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidHeaderName(pub String);
+
+impl std::fmt::Display for InvalidHeaderName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid header name {:?}: a header name must be a non-empty RFC 9110 token", self.0)
+    }
+}
+
+impl std::error::Error for InvalidHeaderName {}
+
+/// An HTTP response under construction.
+///
+/// ```
+/// fn handler(_req: &shockwave::Request, resp: &mut shockwave::Response) {
+///     resp.set_status(201);
+///     resp.set_content_type("application/json");
+///     resp.set_header("Cache-Control", "no-store");
+///     resp.write_body(br#"{"ok":true}"#);
+/// }
+/// # let _ = handler;
+/// ```
+///
+/// Writing through [`std::io::Write`] streams: once more than 32 KiB are pending, or on
+/// `flush`, the head goes out with `Transfer-Encoding: chunked` (or the declared
+/// `Content-Length`) and data follows as it is written. A body that stays small is sent with a
+/// `Content-Length` when the handler returns, exactly as with [`write_body`](Self::write_body).
+///
+/// ```
+/// use std::io::Write;
+/// fn handler(_req: &shockwave::Request, resp: &mut shockwave::Response) {
+///     for i in 0..1000 {
+///         if writeln!(resp, "line {i}").is_err() {
+///             return; // client went away
+///         }
+///     }
+/// }
+/// # let _ = handler;
+/// ```
+pub struct Response {
+    status: u16,
+    reason: Option<&'static str>,
+    /// Encoded `Name: value\r\n` lines.
+    headers: Vec<u8>,
+    /// `(line start, name end)` of each line in `headers`.
+    lines: Vec<(u32, u32)>,
+    body: Vec<u8>,
+    declared_len: Option<u64>,
+    head_bytes: u64,
+    flags: u8,
+    stream: Stream,
+    pub(crate) out: Vec<u8>,
+    pub(crate) ctx: Ctx,
+}
+
+/// `token` (RFC 9110 §5.6.2).
+fn valid_name(n: &str) -> bool {
+    !n.is_empty() && n.bytes().all(|b| super::tables::TCHAR[b as usize])
+}
+
+impl Default for Response {
+    fn default() -> Response {
+        Response::new()
+    }
+}
+
+impl Response {
+    pub(crate) fn new() -> Response {
+        Response {
+            status: 200,
+            reason: None,
+            headers: Vec::new(),
+            lines: Vec::new(),
+            body: Vec::new(),
+            declared_len: None,
+            head_bytes: 0,
+            flags: 0,
+            stream: Stream::Off,
+            out: Vec::new(),
+            ctx: Ctx::default(),
+        }
+    }
+
+    /// Clears everything the handler set, keeping capacity (and `out`, which may hold earlier
+    /// responses of the batch).
+    pub(crate) fn reset(&mut self) {
+        self.status = 200;
+        self.reason = None;
+        self.headers.clear();
+        self.lines.clear();
+        self.body.clear();
+        self.declared_len = None;
+        self.head_bytes = 0;
+        self.flags = 0;
+        self.stream = Stream::Off;
+    }
+
+    /// The status code (200 unless set).
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// Sets the status code, with its registered reason phrase.
+    ///
+    /// # Panics
+    /// If `code` is not in `200..=999` (informational 1xx responses are the server's business).
+    pub fn set_status(&mut self, code: u16) {
+        assert!((200..=999).contains(&code), "invalid final status code {code}");
+        self.status = code;
+        self.reason = None;
+    }
+
+    /// Sets the status code with a custom reason phrase.
+    ///
+    /// # Panics
+    /// If `code` is not in `200..=999`, or `reason` holds a control character.
+    pub fn set_status_reason(&mut self, code: u16, reason: &'static str) {
+        assert!(reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)), "invalid reason phrase {reason:?}");
+        self.set_status(code);
+        self.reason = Some(reason);
+    }
+
+    /// Sets header `name` to `value`, replacing any earlier values of that name.
+    ///
+    /// Bytes a field value may not carry (CR, LF, NUL and other control characters except
+    /// HTAB) are replaced by spaces, so handler data can never split the response (RFC 9112
+    /// §9.4 response splitting). `Content-Length` declares the length of a streamed or `HEAD`
+    /// body; `Transfer-Encoding` is ignored (the server frames the body); `Connection: close`
+    /// closes the connection after this response.
+    ///
+    /// # Panics
+    /// If `name` is not a valid header name (use [`try_set_header`](Self::try_set_header) for
+    /// names that come from data).
+    pub fn set_header(&mut self, name: &str, value: impl AsRef<[u8]>) {
+        if let Err(e) = self.try_set_header(name, value) {
+            panic!("{e}");
+        }
+    }
+
+    /// Appends a value for header `name`, keeping earlier ones (e.g. several `Set-Cookie`).
+    /// Values are sanitised as in [`set_header`](Self::set_header).
+    ///
+    /// # Panics
+    /// If `name` is not a valid header name.
+    pub fn add_header(&mut self, name: &str, value: impl AsRef<[u8]>) {
+        if let Err(e) = self.try_add_header(name, value) {
+            panic!("{e}");
+        }
+    }
+
+    /// [`set_header`](Self::set_header) that reports an invalid name instead of panicking.
+    pub fn try_set_header(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<(), InvalidHeaderName> {
+        if !valid_name(name) {
+            return Err(InvalidHeaderName(name.to_string()));
+        }
+        self.remove_header(name);
+        self.push_header(name, value.as_ref());
+        Ok(())
+    }
+
+    /// [`add_header`](Self::add_header) that reports an invalid name instead of panicking.
+    pub fn try_add_header(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<(), InvalidHeaderName> {
+        if !valid_name(name) {
+            return Err(InvalidHeaderName(name.to_string()));
+        }
+        self.push_header(name, value.as_ref());
+        Ok(())
+    }
+
+    /// Sets `Content-Type`.
+    pub fn set_content_type(&mut self, value: &str) {
+        self.remove_header("content-type");
+        self.push_header("Content-Type", value.as_bytes());
+    }
+
+    /// The first value of header `name`, as set by the handler.
+    pub fn header(&self, name: &str) -> Option<&[u8]> {
+        self.lines.iter().enumerate().find_map(|(i, &(s, ne))| {
+            let line = &self.headers[s as usize..self.line_end(i)];
+            let n = &self.headers[s as usize..ne as usize];
+            n.eq_ignore_ascii_case(name.as_bytes()).then(|| &line[n.len() + 2..line.len() - 2])
+        })
+    }
+
+    fn line_end(&self, i: usize) -> usize {
+        self.lines.get(i + 1).map_or(self.headers.len(), |l| l.0 as usize)
+    }
+
+    /// Removes every value of header `name`.
+    pub fn remove_header(&mut self, name: &str) {
+        match name.len() {
+            4 if name.eq_ignore_ascii_case("date") => self.flags &= !HAS_DATE,
+            6 if name.eq_ignore_ascii_case("server") => self.flags &= !HAS_SERVER,
+            14 if name.eq_ignore_ascii_case("content-length") => self.declared_len = None,
+            _ => {}
+        }
+        let mut i = 0;
+        while i < self.lines.len() {
+            let (s, ne) = self.lines[i];
+            if self.headers[s as usize..ne as usize].eq_ignore_ascii_case(name.as_bytes()) {
+                let e = self.line_end(i);
+                let cut = (e - s as usize) as u32;
+                self.headers.drain(s as usize..e);
+                self.lines.remove(i);
+                for l in &mut self.lines[i..] {
+                    l.0 -= cut;
+                    l.1 -= cut;
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn push_header(&mut self, name: &str, value: &[u8]) {
+        // Framing and connection management belong to the server.
+        match name.len() {
+            4 if name.eq_ignore_ascii_case("date") => self.flags |= HAS_DATE,
+            6 if name.eq_ignore_ascii_case("server") => self.flags |= HAS_SERVER,
+            10 if name.eq_ignore_ascii_case("connection") => {
+                if value.split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close")) {
+                    self.flags |= CLOSE;
+                }
+                return;
+            }
+            14 if name.eq_ignore_ascii_case("content-length") => {
+                match std::str::from_utf8(value).ok().and_then(|v| v.trim().parse::<u64>().ok()) {
+                    Some(n) => self.declared_len = Some(n),
+                    None => log::warn!(
+                        "ignoring invalid Content-Length {:?} set by handler",
+                        String::from_utf8_lossy(value)
+                    ),
+                }
+                return;
+            }
+            17 if name.eq_ignore_ascii_case("transfer-encoding") => return,
+            _ => {}
+        }
+        let s = self.headers.len() as u32;
+        self.headers.extend_from_slice(name.as_bytes());
+        self.lines.push((s, self.headers.len() as u32));
+        self.headers.extend_from_slice(b": ");
+        let v0 = self.headers.len();
+        self.headers.extend_from_slice(value.trim_ascii());
+        for b in &mut self.headers[v0..] {
+            if *b < 0x20 && *b != b'\t' || *b == 0x7f {
+                *b = b' ';
+            }
+        }
+        while self.headers.len() > v0 && matches!(self.headers.last(), Some(b' ' | b'\t')) {
+            self.headers.pop();
+        }
+        self.headers.extend_from_slice(b"\r\n");
+    }
+
+    /// Appends bytes to the body. The body is sent when the handler returns.
+    pub fn write_body(&mut self, data: &[u8]) {
+        if self.ctx.head {
+            self.head_bytes += data.len() as u64;
+        } else {
+            self.body.extend_from_slice(data);
+        }
+    }
+
+    /// Replaces the body.
+    pub fn set_body(&mut self, data: impl AsRef<[u8]>) {
+        self.body.clear();
+        self.head_bytes = 0;
+        self.write_body(data.as_ref());
+    }
+
+    /// The body written so far and not yet sent.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Closes the connection after this response (sends `Connection: close`).
+    pub fn close(&mut self) {
+        self.flags |= CLOSE;
+    }
+
+    /// Whether the connection will close after this response, as far as the handler decided.
+    pub(crate) fn wants_close(&self) -> bool {
+        self.flags & CLOSE != 0 || self.stream == Stream::UntilClose || self.stream == Stream::Failed
+    }
+
+    /// Whether the head has already been sent (a panic can then no longer become a 500).
+    pub(crate) fn is_streaming(&self) -> bool {
+        self.stream != Stream::Off
+    }
+
+    /// Whether streaming left the message unfinished (the connection must close).
+    pub(crate) fn stream_failed(&self) -> bool {
+        self.stream == Stream::Failed || matches!(self.stream, Stream::Length { left } if left > 0)
+    }
+
+    fn body_allowed(&self) -> bool {
+        !(self.status == 204 || self.status == 304)
+    }
+
+    /// Encodes the head into `out`; `length` is `Some` for a length-delimited body.
+    fn encode_head(&mut self, length: Option<u64>) {
+        let (body_allowed, close) = (self.body_allowed(), !self.ctx.keep_alive || self.wants_close());
+        let out = &mut self.out;
+        status::write_line(out, self.status, self.reason);
+        if self.flags & HAS_SERVER == 0 {
+            if let Some(s) = &self.ctx.server {
+                out.extend_from_slice(s);
+            }
+        }
+        if self.flags & HAS_DATE == 0 {
+            out.extend_from_slice(b"Date: ");
+            out.extend_from_slice(&date::now());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(&self.headers);
+        if body_allowed {
+            match length {
+                Some(n) => {
+                    out.extend_from_slice(b"Content-Length: ");
+                    fmt::push_u64(out, n);
+                    out.extend_from_slice(b"\r\n");
+                }
+                None if self.ctx.minor >= 1 => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+                None => {}
+            }
+        }
+        if close {
+            out.extend_from_slice(b"Connection: close\r\n");
+        } else if self.ctx.keep_alive_10 {
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Encodes the complete response into `out` once the handler has returned.
+    pub(crate) fn finish(&mut self) {
+        match self.stream {
+            Stream::Off => {
+                let len = if self.ctx.head {
+                    self.declared_len.unwrap_or(self.head_bytes)
+                } else {
+                    if self.declared_len.is_some_and(|d| d != self.body.len() as u64) {
+                        log::warn!(
+                            "handler declared Content-Length {:?} but wrote {} bytes; sending the bytes written",
+                            self.declared_len,
+                            self.body.len()
+                        );
+                    }
+                    self.body.len() as u64
+                };
+                self.encode_head(Some(len));
+                if self.body_allowed() && !self.ctx.head {
+                    self.out.extend_from_slice(&self.body);
+                }
+            }
+            Stream::Chunked => {
+                self.chunk_into_out();
+                self.out.extend_from_slice(b"0\r\n\r\n");
+            }
+            Stream::Length { .. } | Stream::UntilClose => {
+                let _ = self.push_stream_data();
+                let body = std::mem::take(&mut self.body);
+                self.out.extend_from_slice(&body);
+                self.body = body;
+                self.body.clear();
+            }
+            Stream::Failed => {}
+        }
+    }
+
+    /// Moves the pending body into `out` as one chunk.
+    fn chunk_into_out(&mut self) {
+        if !self.body.is_empty() {
+            fmt::push_hex(&mut self.out, self.body.len() as u64);
+            self.out.extend_from_slice(b"\r\n");
+            self.out.extend_from_slice(&self.body);
+            self.out.extend_from_slice(b"\r\n");
+            self.body.clear();
+        }
+    }
+
+    /// Checks pending bytes of a length-declared stream against what is left.
+    fn push_stream_data(&mut self) -> io::Result<()> {
+        if let Stream::Length { left } = &mut self.stream {
+            let n = self.body.len() as u64;
+            if n > *left {
+                self.stream = Stream::Failed;
+                self.body.clear();
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "body longer than the declared Content-Length",
+                ));
+            }
+            *left -= n;
+        }
+        Ok(())
+    }
+
+    /// Sends the head (first time) and everything pending; blocks up to the write timeout.
+    fn send_pending(&mut self) -> io::Result<()> {
+        let Some(fd) = self.ctx.fd else { return Ok(()) };
+        if self.ctx.head || !self.body_allowed() {
+            return Ok(());
+        }
+        if self.stream == Stream::Off {
+            self.stream = match (self.declared_len, self.ctx.minor) {
+                (Some(n), _) => Stream::Length { left: n },
+                (None, 0) => Stream::UntilClose,
+                (None, _) => Stream::Chunked,
+            };
+            let len = self.declared_len;
+            self.encode_head(len);
+        }
+        match self.stream {
+            Stream::Chunked => self.chunk_into_out(),
+            Stream::Failed => return Err(io::Error::new(io::ErrorKind::BrokenPipe, "response stream failed")),
+            _ => {
+                self.push_stream_data()?;
+                let body = std::mem::take(&mut self.body);
+                self.out.extend_from_slice(&body);
+                self.body = body;
+                self.body.clear();
+            }
+        }
+        let r = fd.write_all_blocking(&self.out, self.ctx.write_timeout);
+        self.out.clear();
+        if r.is_err() {
+            self.stream = Stream::Failed;
+        }
+        r
+    }
+}
+
+/// Encodes a response the server sends on its own (an error status, `503`, `408`): a short
+/// plain-text body and `Connection: close`, since the framing can no longer be trusted.
+pub(crate) fn encode_error(out: &mut Vec<u8>, code: u16, detail: &str, server: Option<&[u8]>) {
+    status::write_line(out, code, None);
+    if let Some(s) = server {
+        out.extend_from_slice(s);
+    }
+    out.extend_from_slice(b"Date: ");
+    out.extend_from_slice(&date::now());
+    out.extend_from_slice(b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ");
+    let phrase = status::reason(code).unwrap_or("Error");
+    let body_len = phrase.len() + if detail.is_empty() { 0 } else { 2 + detail.len() } + 1;
+    fmt::push_u64(out, body_len as u64);
+    out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+    out.extend_from_slice(phrase.as_bytes());
+    if !detail.is_empty() {
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(detail.as_bytes());
+    }
+    out.push(b'\n');
+}
+
+impl io::Write for Response {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.stream == Stream::Failed {
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "response stream failed"));
+        }
+        self.write_body(data);
+        if self.body.len() >= STREAM_BUFFER {
+            self.send_pending()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send_pending()
+    }
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &String::from_utf8_lossy(&self.headers))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(f: impl FnOnce(&mut Response), ctx: Ctx) -> String {
+        let mut r = Response::new();
+        r.ctx = ctx;
+        f(&mut r);
+        r.finish();
+        let s = String::from_utf8(r.out).unwrap();
+        // blank out the date
+        match s.find("Date: ") {
+            Some(i) if s.get(i + 35..i + 37) == Some("\r\n") => format!("{}Date: X{}", &s[..i], &s[i + 35..]),
+            _ => s,
+        }
+    }
+
+    #[test]
+    fn hello() {
+        let s = encoded(
+            |r| {
+                r.set_content_type("text/plain");
+                r.write_body(b"Hello, World!");
+            },
+            Ctx { server: Some(Arc::from(&b"Server: shockwave\r\n"[..])), ..Ctx::default() },
+        );
+        assert_eq!(
+            s,
+            "HTTP/1.1 200 OK\r\nServer: shockwave\r\nDate: X\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!"
+        );
+    }
+
+    #[test]
+    fn head_gets_length_but_no_body() {
+        let s = encoded(|r| r.write_body(b"abc"), Ctx { head: true, ..Ctx::default() });
+        assert!(s.ends_with("Content-Length: 3\r\n\r\n"), "{s}");
+    }
+
+    #[test]
+    fn no_length_or_body_on_204_and_304() {
+        for code in [204, 304] {
+            let s = encoded(
+                |r| {
+                    r.set_status(code);
+                    r.write_body(b"x")
+                },
+                Ctx::default(),
+            );
+            assert!(!s.contains("Content-Length") && s.ends_with("\r\n\r\n"), "{s}");
+        }
+    }
+
+    #[test]
+    fn header_values_cannot_split_the_response() {
+        let s = encoded(|r| r.set_header("X-A", "a\r\nSet-Cookie: evil\0"), Ctx::default());
+        assert!(s.contains("X-A: a  Set-Cookie: evil\r\nContent-Length"), "{s}");
+        let mut r = Response::new();
+        assert!(r.try_set_header("Bad Name", "x").is_err());
+        assert!(r.try_set_header("X:Y", "x").is_err());
+    }
+
+    #[test]
+    fn set_header_replaces_and_add_header_appends() {
+        let mut r = Response::new();
+        r.add_header("Set-Cookie", "a=1");
+        r.add_header("X", "1");
+        r.add_header("set-cookie", "b=2");
+        r.set_header("x", "2");
+        assert_eq!(String::from_utf8_lossy(&r.headers), "Set-Cookie: a=1\r\nset-cookie: b=2\r\nx: 2\r\n");
+        assert_eq!(r.header("SET-COOKIE"), Some(&b"a=1"[..]));
+        r.remove_header("set-cookie");
+        assert_eq!(String::from_utf8_lossy(&r.headers), "x: 2\r\n");
+    }
+
+    #[test]
+    fn connection_and_framing_headers_are_the_servers() {
+        let s = encoded(
+            |r| {
+                r.set_header("Transfer-Encoding", "chunked");
+                r.set_header("Connection", "close");
+                r.write_body(b"ab");
+            },
+            Ctx::default(),
+        );
+        assert!(s.contains("Content-Length: 2\r\nConnection: close\r\n\r\nab") && !s.contains("chunked"), "{s}");
+        let s = encoded(|_| {}, Ctx { minor: 0, keep_alive_10: true, ..Ctx::default() });
+        assert!(s.contains("Connection: keep-alive\r\n"), "{s}");
+        let s = encoded(|_| {}, Ctx { keep_alive: false, ..Ctx::default() });
+        assert!(s.contains("Connection: close\r\n"), "{s}");
+    }
+
+    #[test]
+    fn handler_date_and_server_win() {
+        let s = encoded(
+            |r| {
+                r.set_header("Date", "yesterday");
+                r.set_header("Server", "mine");
+            },
+            Ctx { server: Some(Arc::from(&b"Server: shockwave\r\n"[..])), ..Ctx::default() },
+        );
+        assert_eq!(s, "HTTP/1.1 200 OK\r\nDate: yesterday\r\nServer: mine\r\nContent-Length: 0\r\n\r\n");
+    }
+
+    #[test]
+    fn custom_status_codes() {
+        let s = encoded(|r| r.set_status(299), Ctx::default());
+        assert!(s.starts_with("HTTP/1.1 299 \r\n"));
+        let s = encoded(|r| r.set_status_reason(200, "Fine"), Ctx::default());
+        assert!(s.starts_with("HTTP/1.1 200 Fine\r\n"));
+    }
+}

@@ -1,0 +1,81 @@
+//! Server configuration: every option, its default, and why that default.
+
+use crate::http::parse::Limits;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Time allowed for a request head to arrive once its first byte has (nginx uses 60 s; slowloris
+/// defence wants it short).
+pub(crate) const DEFAULT_READ_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a buffered body to arrive after its head, and the longest wait for any single
+/// read of a streamed body.
+pub(crate) const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long an idle keep-alive connection stays open (nginx: 75 s).
+pub(crate) const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a response may wait for the client to make room for it.
+pub(crate) const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Request-line plus header section (nginx allows 4 × 8 KiB; big SSO cookies need more than
+/// fasthttp's 4 KiB read buffer).
+pub(crate) const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Request-target; RFC 9112 §3 recommends supporting at least 8000 octets.
+pub(crate) const DEFAULT_MAX_TARGET_BYTES: usize = 16 * 1024;
+/// Number of header fields (Apache's LimitRequestFields).
+pub(crate) const DEFAULT_MAX_HEADERS: usize = 100;
+/// Request body (fasthttp: 4 MiB, nginx: 1 MiB).
+pub(crate) const DEFAULT_MAX_REQUEST_BODY: u64 = 8 * 1024 * 1024;
+/// Open connections per server; beyond it new connections wait in the kernel backlog.
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 16 * 1024;
+/// Connections waiting for a worker; beyond it the server answers 503 at once.
+pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+/// How long a closing connection keeps draining input so the client reads the last response
+/// instead of a reset.
+pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
+/// Input a lingering close discards before giving up.
+pub(crate) const LINGER_BYTES: usize = 1024 * 1024;
+
+/// Everything a running server needs to know; built by [`crate::Builder`].
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    pub pollers: usize,
+    pub workers: usize,
+    pub queue_capacity: usize,
+    pub read_header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub write_timeout: Duration,
+    pub limits: Limits,
+    pub max_request_body: u64,
+    pub max_connections: usize,
+    pub max_connections_per_ip: Option<usize>,
+    pub max_requests_per_conn: Option<u64>,
+    /// The encoded `Server: ...\r\n` line, or none.
+    pub server_line: Option<Arc<[u8]>>,
+    pub buffer_warm_up: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        let cpus = num_cpus::get().max(1);
+        Config {
+            pollers: cpus,
+            workers: (8 * cpus).max(8),
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
+            limits: Limits {
+                max_head: DEFAULT_MAX_HEADER_BYTES,
+                max_target: DEFAULT_MAX_TARGET_BYTES,
+                max_fields: DEFAULT_MAX_HEADERS,
+                allow_unknown_methods: false,
+            },
+            max_request_body: DEFAULT_MAX_REQUEST_BODY,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: None,
+            max_requests_per_conn: None,
+            server_line: Some(Arc::from(&b"Server: shockwave\r\n"[..])),
+            buffer_warm_up: 16,
+        }
+    }
+}

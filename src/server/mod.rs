@@ -1,0 +1,253 @@
+//! The server runtime: configuration, listeners, pollers, the worker pool, shutdown.
+//!
+//! ```text
+//!  client ──► poller i (mio::Poll, SO_REUSEPORT listener i, tiered buffers i)
+//!               │ read → parse head (+ body) → frame pipelined batch
+//!               │ dispatch (bounded crossbeam queue; full → 503 at once)
+//!               ▼
+//!             worker pool: handler(&Request, &mut Response) for each request, in order
+//!               │ encode all responses into one buffer, one write
+//!               └─ leftover output → poller finishes it on WRITABLE
+//! ```
+
+pub(crate) mod config;
+pub(crate) mod conn;
+pub(crate) mod dispatch;
+pub(crate) mod listener;
+pub(crate) mod poller;
+pub(crate) mod shared;
+pub(crate) mod slot;
+pub(crate) mod stats;
+pub(crate) mod worker;
+
+use crate::Handler;
+use config::Config;
+use crossbeam::utils::CachePadded;
+use shared::{PollerShared, Shared};
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+pub use stats::Stats;
+
+/// Serves `handler` on `addr` until the process ends.
+///
+/// ```no_run
+/// fn main() -> std::io::Result<()> {
+///     shockwave::serve("127.0.0.1:8080", |_req: &shockwave::Request, resp: &mut shockwave::Response| {
+///         resp.set_content_type("text/plain");
+///         resp.write_body(b"Hello, World!");
+///     })
+/// }
+/// ```
+pub fn serve(addr: impl ToSocketAddrs, handler: impl Handler) -> io::Result<()> {
+    Server::builder().bind(addr)?.start(handler)?.join();
+    Ok(())
+}
+
+/// Configures a server. Every option has a default suited to a server facing the internet.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// let handle = shockwave::Server::builder()
+///     .workers(64)
+///     .read_header_timeout(Duration::from_secs(5))
+///     .max_request_body(1 << 20)
+///     .bind("127.0.0.1:0")?
+///     .start(|_req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body(b"ok"))?;
+/// println!("listening on {}", handle.local_addr());
+/// handle.shutdown();
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    cfg: Config,
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident : $ty:ty => |$c:ident, $v:ident| $set:expr;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $v: $ty) -> Builder {
+                let $c = &mut self.cfg;
+                $set;
+                self
+            }
+        )*
+    };
+}
+
+impl Builder {
+    setters! {
+        /// Poller threads (each with its own listener and buffers). Default: one per CPU.
+        pollers: usize => |c, v| c.pollers = v.max(1);
+        /// Worker threads running handlers. Default: 8 per CPU, at least 8. Handlers that block
+        /// need enough workers to cover the requests blocked at once.
+        workers: usize => |c, v| c.workers = v.max(1);
+        /// Connections that may wait for a free worker; beyond it new requests are answered
+        /// `503 Service Unavailable` at once. Default: 1024.
+        queue_capacity: usize => |c, v| c.queue_capacity = v.max(1);
+        /// Time allowed for a request head once its first byte has arrived; then `408`.
+        /// Default: 10 s.
+        read_header_timeout: Duration => |c, v| c.read_header_timeout = v;
+        /// Time allowed for a buffered body (up to 64 KiB) once its head has arrived, and the
+        /// longest wait for each read of a larger, streamed body; then `408`. Default: 30 s.
+        body_timeout: Duration => |c, v| c.body_timeout = v;
+        /// How long an idle keep-alive connection is kept. Default: 60 s.
+        idle_timeout: Duration => |c, v| c.idle_timeout = v;
+        /// How long a response may wait for the client to take it; then the connection is
+        /// closed. Default: 30 s.
+        write_timeout: Duration => |c, v| c.write_timeout = v;
+        /// Request-line plus header section; `431` beyond it. Default: 32 KiB.
+        max_header_bytes: usize => |c, v| c.limits.max_head = v.max(64);
+        /// Request-target; `414` beyond it. Default: 16 KiB.
+        max_target_bytes: usize => |c, v| c.limits.max_target = v.max(1);
+        /// Number of header fields; `431` beyond it. Default: 100.
+        max_headers: usize => |c, v| c.limits.max_fields = v;
+        /// Request body; `413` beyond it. Default: 8 MiB.
+        max_request_body: u64 => |c, v| c.max_request_body = v;
+        /// Open connections; beyond it new ones wait in the kernel's backlog. Default: 16384.
+        max_connections: usize => |c, v| c.max_connections = v.max(1);
+        /// Open connections per client IP address; beyond it new ones are closed at once.
+        /// Default: no limit.
+        max_connections_per_ip: usize => |c, v| c.max_connections_per_ip = Some(v.max(1));
+        /// Requests served on one connection before it is closed. Default: no limit.
+        max_requests_per_conn: u64 => |c, v| c.max_requests_per_conn = Some(v.max(1));
+        /// Pass methods outside the IANA registry (and a few widely deployed extensions) to the
+        /// handler instead of answering `501 Not Implemented`. Default: false.
+        allow_unknown_methods: bool => |c, v| c.limits.allow_unknown_methods = v;
+    }
+
+    /// The `Server` header value, or `None` to send none. Default: `shockwave`.
+    ///
+    /// # Panics
+    /// If the value holds a control character.
+    pub fn server_header(mut self, value: Option<&str>) -> Builder {
+        self.cfg.server_line = value.map(|v| {
+            assert!(v.bytes().all(|b| b >= 0x20 && b != 0x7f), "invalid Server header value {v:?}");
+            Arc::from(format!("Server: {v}\r\n").into_bytes().into_boxed_slice())
+        });
+        self
+    }
+
+    /// Binds the listening sockets (one per poller, `SO_REUSEPORT`). Errors such as an address
+    /// in use surface here.
+    pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+        let listeners = listener::bind(addr, self.cfg.pollers)?;
+        let local = listeners[0].local_addr()?;
+        Ok(Server { cfg: self.cfg, listeners, local })
+    }
+}
+
+/// A bound server, ready to start.
+#[derive(Debug)]
+pub struct Server {
+    cfg: Config,
+    listeners: Vec<std::net::TcpListener>,
+    local: SocketAddr,
+}
+
+impl Server {
+    /// A builder with the default configuration.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// The bound address (with the real port when bound to port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Starts the pollers and workers and returns at once.
+    pub fn start(self, handler: impl Handler) -> io::Result<ServerHandle> {
+        let cfg = self.cfg;
+        let mut polls = Vec::new();
+        let mut pollers = Vec::new();
+        for _ in 0..self.listeners.len() {
+            let poll = mio::Poll::new()?;
+            let waker = mio::Waker::new(poll.registry(), poller::WAKER)?;
+            let pool = crate::buf::BufPool::new();
+            pool.warm_up(cfg.buffer_warm_up);
+            pollers.push(PollerShared { pool, closed: Default::default(), waker });
+            polls.push(poll);
+        }
+        let (dispatch, parkers) = dispatch::Dispatch::new(cfg.queue_capacity, cfg.workers);
+        let shared = Arc::new(Shared {
+            per_ip: cfg.max_connections_per_ip.map(|_| Default::default()),
+            requests: (0..cfg.workers).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            cfg,
+            handler: Box::new(handler),
+            dispatch,
+            pollers,
+            shutdown: AtomicBool::new(false),
+            open: AtomicUsize::new(0),
+            counters: Default::default(),
+        });
+        let mut workers = Vec::new();
+        for (i, parker) in parkers.into_iter().enumerate() {
+            let w = worker::Worker::new(shared.clone(), i);
+            workers
+                .push(std::thread::Builder::new().name(format!("shockwave-worker-{i}")).spawn(move || w.run(parker))?);
+        }
+        let mut poller_threads = Vec::new();
+        for (i, (poll, l)) in polls.into_iter().zip(self.listeners).enumerate() {
+            let p = poller::Poller::new(i, poll, l, shared.clone())?;
+            poller_threads
+                .push(std::thread::Builder::new().name(format!("shockwave-poller-{i}")).spawn(move || p.run())?);
+        }
+        Ok(ServerHandle { shared, local: self.local, pollers: poller_threads, workers })
+    }
+}
+
+/// A running server.
+pub struct ServerHandle {
+    shared: Arc<Shared>,
+    local: SocketAddr,
+    pollers: Vec<JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl ServerHandle {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Counters and buffer-pool statistics.
+    pub fn stats(&self) -> Stats {
+        Stats::collect(&self.shared)
+    }
+
+    /// Graceful shutdown: stops accepting, closes idle connections, lets requests in flight be
+    /// answered (each answer closes its connection), waits for everything to be written, then
+    /// stops the threads and returns. Connections still busy after 30 s (or the idle timeout, if
+    /// shorter) are closed.
+    pub fn shutdown(self) {
+        self.shared.shutdown.store(true, SeqCst);
+        for p in &self.shared.pollers {
+            let _ = p.waker.wake();
+        }
+        self.join();
+    }
+
+    /// Blocks until the server has shut down (which only [`shutdown`](Self::shutdown) on
+    /// another handle path causes; for `serve`, this is forever).
+    pub fn join(self) {
+        for p in self.pollers {
+            let _ = p.join();
+        }
+        self.shared.dispatch.stop();
+        for w in self.workers {
+            let _ = w.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle").field("local_addr", &self.local).finish()
+    }
+}

@@ -1,0 +1,366 @@
+//! A poller thread: one `mio::Poll`, one listener, and the connections accepted on it.
+//!
+//! Each turn it waits for readiness, reads ready connections into pooled buffers, frames
+//! complete requests and hands connections with work to the worker pool. It writes what
+//! workers could not, answers malformed requests and overload itself, and enforces timeouts
+//! with a sweep every [`SWEEP`]. It never runs a handler, so a blocked handler never delays it.
+//!
+//! Connections live in a slab indexed by the low half of their mio `Token`; the high half is a
+//! generation, so a stale event for a reused index is recognised and dropped.
+
+use super::conn::{Advance, Conn, Fill, Phase};
+use super::shared::Shared;
+use super::slot::{Event, Slot};
+use crate::http::date;
+use crate::http::response::encode_error;
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+pub(crate) const LISTENER: Token = Token(usize::MAX);
+pub(crate) const WAKER: Token = Token(usize::MAX - 1);
+
+/// How often deadlines are checked (timeouts are this precise).
+const SWEEP: Duration = Duration::from_millis(100);
+/// Poll timeout while jobs wait in the queue, for stall detection.
+const STALL_CHECK: Duration = Duration::from_millis(1);
+/// Pause before accepting again after running out of file descriptors.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// Closed connection objects kept for reuse.
+const KEEP_SLOTS: usize = 1024;
+
+struct Entry {
+    gen: u32,
+    slot: Arc<Slot>,
+}
+
+pub(crate) struct Poller {
+    me: usize,
+    poll: Poll,
+    listener: Option<TcpListener>,
+    shared: Arc<Shared>,
+    slab: Vec<Option<Entry>>,
+    free_idx: Vec<usize>,
+    gens: Vec<u32>,
+    spare: Vec<Arc<Slot>>,
+    live: usize,
+    accept_paused_until: Option<Instant>,
+    at_capacity: bool,
+    last_pops: u64,
+    scratch: Vec<u8>,
+    now: Instant,
+}
+
+impl Poller {
+    pub(crate) fn new(
+        me: usize,
+        poll: Poll,
+        listener: std::net::TcpListener,
+        shared: Arc<Shared>,
+    ) -> io::Result<Poller> {
+        let mut listener = TcpListener::from_std(listener);
+        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        Ok(Poller {
+            me,
+            poll,
+            listener: Some(listener),
+            shared,
+            slab: Vec::new(),
+            free_idx: Vec::new(),
+            gens: Vec::new(),
+            spare: Vec::new(),
+            live: 0,
+            accept_paused_until: None,
+            at_capacity: false,
+            last_pops: 0,
+            scratch: Vec::with_capacity(512),
+            now: Instant::now(),
+        })
+    }
+
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        let mut next_sweep = Instant::now() + SWEEP;
+        let mut shutdown_deadline: Option<Instant> = None;
+        loop {
+            let timeout = if self.shared.dispatch.has_jobs() {
+                STALL_CHECK
+            } else {
+                next_sweep.saturating_duration_since(Instant::now())
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::error!("poller {}: poll failed: {e}", self.me);
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                continue;
+            }
+            self.now = Instant::now();
+            date::refresh(SystemTime::now());
+            self.reclaim();
+            let mut dispatched = false;
+            for ev in events.iter() {
+                match ev.token() {
+                    LISTENER => self.accept_all(),
+                    WAKER => {}
+                    t => dispatched |= self.on_event(t),
+                }
+            }
+            if dispatched {
+                self.shared.dispatch.wake();
+            }
+            self.shared.dispatch.stall_check(&mut self.last_pops);
+            if self.at_capacity && self.shared.open.load(Relaxed) < self.shared.cfg.max_connections {
+                self.accept_all();
+            }
+            if self.accept_paused_until.is_some_and(|t| self.now >= t) {
+                self.accept_paused_until = None;
+                self.accept_all();
+            }
+            if self.now >= next_sweep {
+                next_sweep = self.now + SWEEP;
+                self.sweep(shutdown_deadline.is_some_and(|d| self.now >= d));
+            }
+            if self.shared.is_shutting_down() {
+                if shutdown_deadline.is_none() {
+                    shutdown_deadline = Some(self.now + self.shared.cfg.idle_timeout.min(Duration::from_secs(30)));
+                    self.stop_accepting();
+                    self.sweep(false);
+                }
+                self.reclaim();
+                if self.live == 0 {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn stop_accepting(&mut self) {
+        if let Some(mut l) = self.listener.take() {
+            let _ = self.poll.registry().deregister(&mut l);
+        }
+    }
+
+    /// Frees the slab entries of connections workers closed, keeping their objects for reuse.
+    fn reclaim(&mut self) {
+        while let Some(slot) = self.shared.pollers[self.me].closed.pop() {
+            let idx = slot.conn.lock().token.0 & 0xffff_ffff;
+            if let Some(Some(e)) = self.slab.get(idx) {
+                if Arc::ptr_eq(&e.slot, &slot) {
+                    self.slab[idx] = None;
+                    self.free_idx.push(idx);
+                    self.live -= 1;
+                }
+            }
+            if self.spare.len() < KEEP_SLOTS {
+                self.spare.push(slot);
+            }
+        }
+    }
+
+    fn accept_all(&mut self) {
+        if self.shared.is_shutting_down() || self.accept_paused_until.is_some() {
+            return;
+        }
+        loop {
+            if self.shared.open.load(Relaxed) >= self.shared.cfg.max_connections {
+                // Leave the rest in the kernel backlog until connections close.
+                self.at_capacity = true;
+                return;
+            }
+            self.at_capacity = false;
+            let Some(l) = self.listener.as_ref() else { return };
+            match l.accept() {
+                Ok((sock, peer)) => self.add(sock, peer),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
+                Err(e) => {
+                    // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a listener that
+                    // stays readable.
+                    if self.shared.counters.accept_errors.fetch_add(1, Relaxed) % 1000 == 0 {
+                        log::warn!("accept failed: {e}; pausing accepts for {ACCEPT_BACKOFF:?}");
+                    }
+                    self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, mut sock: TcpStream, peer: SocketAddr) {
+        let sh = self.shared.clone();
+        if let (Some(cap), Some(m)) = (sh.cfg.max_connections_per_ip, &sh.per_ip) {
+            let mut m = m.lock();
+            let n = m.entry(peer.ip()).or_insert(0);
+            if *n >= cap {
+                return; // dropping `sock` closes it
+            }
+            *n += 1;
+        }
+        let _ = sock.set_nodelay(true);
+        let idx = self.free_idx.pop().unwrap_or_else(|| {
+            self.slab.push(None);
+            self.gens.push(0);
+            self.slab.len() - 1
+        });
+        self.gens[idx] = self.gens[idx].wrapping_add(1);
+        let gen = self.gens[idx];
+        let token = Token(idx | (gen as usize) << 32);
+        if let Err(e) = self.poll.registry().register(&mut sock, token, Interest::READABLE | Interest::WRITABLE) {
+            log::warn!("cannot register connection from {peer}: {e}");
+            self.free_idx.push(idx);
+            if let Some(m) = &sh.per_ip {
+                let mut m = m.lock();
+                if let Some(n) = m.get_mut(&peer.ip()) {
+                    *n -= 1;
+                }
+            }
+            return;
+        }
+        let slot = self.spare.pop().unwrap_or_else(|| Arc::new(Slot::new(self.me, Conn::new())));
+        slot.conn.lock().open(sock, peer, token);
+        slot.reopen();
+        self.slab[idx] = Some(Entry { gen, slot: slot.clone() });
+        self.live += 1;
+        sh.open.fetch_add(1, Relaxed);
+        sh.counters.accepted.fetch_add(1, Relaxed);
+        // Read at once: the request usually arrives with (or right after) the handshake.
+        if self.drive(&slot) {
+            self.shared.dispatch.wake();
+        }
+    }
+
+    fn on_event(&mut self, t: Token) -> bool {
+        let idx = t.0 & 0xffff_ffff;
+        let Some(Some(e)) = self.slab.get(idx) else { return false };
+        if e.gen != (t.0 >> 32) as u32 {
+            return false;
+        }
+        let slot = e.slot.clone();
+        match slot.on_event() {
+            Event::Handle => self.drive(&slot),
+            Event::Deferred | Event::Closed => false,
+        }
+    }
+
+    /// Does what a poller-owned connection needs; returns `true` if it went to a worker.
+    fn drive(&mut self, slot: &Arc<Slot>) -> bool {
+        let sh = self.shared.clone();
+        let pool = &sh.pollers[self.me].pool;
+        let cfg = &sh.cfg;
+        let mut c = slot.conn.lock();
+        if !c.is_open() {
+            return false;
+        }
+        match c.phase {
+            Phase::Linger => {
+                if c.linger_read() {
+                    sh.close(slot, &mut c);
+                }
+                return false;
+            }
+            _ if c.has_output() => match c.flush(pool) {
+                Err(_) => {
+                    sh.close(slot, &mut c);
+                    return false;
+                }
+                Ok(false) => {
+                    c.readable = true; // remember: read once the output is gone
+                    c.deadline = Some(self.now + cfg.write_timeout);
+                    return false;
+                }
+                Ok(true) => {
+                    if c.close_after {
+                        sh.finish(slot, &mut c, self.now);
+                        return false;
+                    }
+                    c.readable = false;
+                }
+            },
+            _ => {}
+        }
+        if c.close_after {
+            sh.finish(slot, &mut c, self.now);
+            return false;
+        }
+        if c.fill(pool, cfg) == Fill::Eof {
+            // The client closed. An incomplete request is dropped without a response
+            // (RFC 9112 §8: it is not complete; never pass it on as one).
+            sh.close(slot, &mut c);
+            return false;
+        }
+        match c.advance(pool, cfg) {
+            Advance::Dispatch => {
+                c.phase = Phase::Busy;
+                c.deadline = None;
+                drop(c);
+                slot.to_worker();
+                match sh.dispatch.submit(slot.clone()) {
+                    Ok(()) => true,
+                    Err(slot) => {
+                        slot.reopen(); // nobody else saw it: it is ours again
+                        let mut c = slot.conn.lock();
+                        c.batch.clear();
+                        sh.counters.overload.fetch_add(1, Relaxed);
+                        self.reject(&slot, &mut c, 503, "all workers are busy");
+                        false
+                    }
+                }
+            }
+            Advance::NeedMore => {
+                c.settle(self.now, cfg);
+                false
+            }
+            Advance::Reject(e) => {
+                sh.counters.rejected.fetch_add(1, Relaxed);
+                self.reject(slot, &mut c, e.status, e.reason);
+                false
+            }
+        }
+    }
+
+    /// Answers with an error status and closes the connection.
+    fn reject(&mut self, slot: &Arc<Slot>, c: &mut Conn, status: u16, detail: &str) {
+        let sh = self.shared.clone();
+        self.scratch.clear();
+        encode_error(&mut self.scratch, status, detail, sh.cfg.server_line.as_deref());
+        c.queue_output(&self.scratch, &sh.pollers[self.me].pool);
+        if !sh.finish(slot, c, self.now) && c.has_output() {
+            c.phase = Phase::Writing;
+            c.deadline = Some(self.now + sh.cfg.write_timeout);
+        }
+    }
+
+    /// Enforces deadlines; during shutdown also closes idle connections (`force`: all of them).
+    fn sweep(&mut self, force: bool) {
+        let sh = self.shared.clone();
+        let shutting_down = sh.is_shutting_down();
+        for i in 0..self.slab.len() {
+            let Some(e) = &self.slab[i] else { continue };
+            let slot = e.slot.clone();
+            if !slot.is_poller_owned() {
+                continue;
+            }
+            let Some(mut c) = slot.conn.try_lock() else { continue };
+            if !c.is_open() {
+                continue;
+            }
+            let expired = c.deadline.is_some_and(|d| self.now >= d);
+            match c.phase {
+                Phase::Idle if expired || (shutting_down && !c.has_output()) => sh.close(&slot, &mut c),
+                Phase::Head | Phase::Body if expired => {
+                    sh.counters.timeouts.fetch_add(1, Relaxed);
+                    self.reject(&slot, &mut c, 408, "timed out waiting for the request");
+                }
+                Phase::Writing | Phase::Linger if expired => sh.close(&slot, &mut c),
+                _ if force => sh.close(&slot, &mut c),
+                _ => {}
+            }
+        }
+        self.reclaim();
+    }
+}

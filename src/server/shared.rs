@@ -1,0 +1,101 @@
+//! State shared by a server's pollers and workers.
+
+use super::config::Config;
+use super::dispatch::Dispatch;
+use super::slot::Slot;
+use crate::buf::BufPool;
+use crate::Handler;
+use crossbeam::queue::SegQueue;
+use crossbeam::utils::CachePadded;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+
+/// What each poller shares with the workers.
+pub(crate) struct PollerShared {
+    /// This poller's tiered buffer free lists.
+    pub pool: BufPool,
+    /// Slots closed by workers, for the poller to free and reuse: the per-CPU connection pool.
+    pub closed: SegQueue<Arc<Slot>>,
+    pub waker: mio::Waker,
+}
+
+/// Event counters. Per-thread where they are bumped per request, so no cache line bounces.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub accepted: AtomicU64,
+    pub overload: AtomicU64,
+    pub rejected: AtomicU64,
+    pub timeouts: AtomicU64,
+    pub panics: AtomicU64,
+    pub accept_errors: AtomicU64,
+}
+
+pub(crate) struct Shared {
+    pub cfg: Config,
+    pub handler: Box<dyn Handler>,
+    pub dispatch: Dispatch,
+    pub pollers: Vec<PollerShared>,
+    pub shutdown: AtomicBool,
+    /// Open connections across all pollers.
+    pub open: AtomicUsize,
+    pub counters: Counters,
+    /// Requests answered, one counter per worker.
+    pub requests: Vec<CachePadded<AtomicU64>>,
+    /// Open connections per client address, when a per-IP cap is set.
+    pub per_ip: Option<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Shared {
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutdown.load(Relaxed)
+    }
+
+    /// Accounts for a closed connection (the slot is already marked closed).
+    pub(crate) fn connection_closed(&self, slot: Arc<Slot>, peer: IpAddr) {
+        self.open.fetch_sub(1, Relaxed);
+        if let Some(m) = &self.per_ip {
+            let mut m = m.lock();
+            if let Some(n) = m.get_mut(&peer) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(&peer);
+                }
+            }
+        }
+        self.pollers[slot.poller].closed.push(slot);
+    }
+}
+
+impl Shared {
+    /// Closes the connection now (caller owns it) and queues its slot for reuse.
+    pub(crate) fn close(&self, slot: &Arc<Slot>, c: &mut super::conn::Conn) {
+        if !c.is_open() {
+            return;
+        }
+        let peer = c.peer.ip();
+        c.close(&self.pollers[slot.poller].pool);
+        slot.mark_closed();
+        self.connection_closed(slot.clone(), peer);
+    }
+
+    /// Ends a connection whose last response is queued: once the output is written, close it,
+    /// lingering first if unread input could turn the close into a reset. Returns `true` if it
+    /// is closed already.
+    pub(crate) fn finish(&self, slot: &Arc<Slot>, c: &mut super::conn::Conn, now: std::time::Instant) -> bool {
+        c.close_after = true;
+        if c.has_output() {
+            return false; // the poller writes it out, then comes back here
+        }
+        if c.may_have_input() {
+            c.start_linger(now);
+            if !c.linger_read() {
+                return false;
+            }
+        }
+        self.close(slot, c);
+        true
+    }
+}

@@ -1,0 +1,65 @@
+//! [`Stats`]: a snapshot of a running server's counters.
+
+use super::shared::Shared;
+use crate::buf::ClassStats;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// A snapshot of a server's counters, from [`ServerHandle::stats`](crate::ServerHandle::stats).
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Connections accepted since start.
+    pub connections_accepted: u64,
+    /// Connections open now.
+    pub connections_open: u64,
+    /// Requests answered by the handler.
+    pub requests: u64,
+    /// Requests answered `503` because every worker was busy and the queue was full.
+    pub rejected_overload: u64,
+    /// Malformed or over-limit requests the server answered itself (4xx/5xx).
+    pub rejected_invalid: u64,
+    /// Requests that timed out (`408`).
+    pub timeouts: u64,
+    /// Handler panics (each answered `500`).
+    pub handler_panics: u64,
+    /// `accept` failures (such as running out of file descriptors).
+    pub accept_errors: u64,
+    /// Buffer free-list counters per size class, summed over pollers; the last row (size 0)
+    /// counts buffers larger than the largest class.
+    pub buffers: Vec<ClassStats>,
+}
+
+impl Stats {
+    pub(crate) fn collect(sh: &Shared) -> Stats {
+        let mut buffers: Vec<ClassStats> = Vec::new();
+        for p in &sh.pollers {
+            for (i, c) in p.pool.stats().iter().enumerate() {
+                match buffers.get_mut(i) {
+                    Some(b) => b.add(c),
+                    None => buffers.push(*c),
+                }
+            }
+        }
+        let c = &sh.counters;
+        Stats {
+            connections_accepted: c.accepted.load(Relaxed),
+            connections_open: sh.open.load(Relaxed) as u64,
+            requests: sh.requests.iter().map(|r| r.load(Relaxed)).sum(),
+            rejected_overload: c.overload.load(Relaxed),
+            rejected_invalid: c.rejected.load(Relaxed),
+            timeouts: c.timeouts.load(Relaxed),
+            handler_panics: c.panics.load(Relaxed),
+            accept_errors: c.accept_errors.load(Relaxed),
+            buffers,
+        }
+    }
+
+    /// Fraction of buffer acquires served from the free lists, over all classes.
+    pub fn buffer_hit_rate(&self) -> f64 {
+        let (a, h) = self.buffers.iter().fold((0, 0), |(a, h), s| (a + s.acquires, h + s.hits));
+        if a == 0 {
+            1.0
+        } else {
+            h as f64 / a as f64
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! A worker thread: takes a connection with a framed batch, runs the handler for each request
+//! in order, encodes every response into one buffer and writes it with one `write`, then looks
+//! for more requests before giving the connection back.
+
+use super::conn::{Advance, Conn, Fill, Phase};
+use super::shared::Shared;
+use super::slot::Slot;
+use crate::buf::BufPool;
+use crate::http::body::BodyStream;
+use crate::http::head::Head;
+use crate::http::method::MethodKind;
+use crate::http::response::{encode_error, Ctx};
+use crate::{Request, Response};
+use crossbeam::sync::Parker;
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Output beyond this is written before the next request of a batch is answered.
+const OUT_HIGH_WATER: usize = 256 * 1024;
+
+pub(crate) struct Worker {
+    shared: Arc<Shared>,
+    id: usize,
+    req: Request,
+    resp: Response,
+}
+
+impl Worker {
+    pub(crate) fn new(shared: Arc<Shared>, id: usize) -> Worker {
+        let mut resp = Response::new();
+        resp.ctx =
+            Ctx { server: shared.cfg.server_line.clone(), write_timeout: shared.cfg.write_timeout, ..Ctx::default() };
+        Worker { shared, id, req: Request::empty(), resp }
+    }
+
+    pub(crate) fn run(mut self, parker: Parker) {
+        let shared = self.shared.clone();
+        while let Some(slot) = shared.dispatch.next(self.id, &parker) {
+            self.serve(&slot);
+        }
+    }
+
+    /// Serves a connection until it has nothing more to answer, then hands it back.
+    fn serve(&mut self, slot: &Arc<Slot>) {
+        let shared = self.shared.clone();
+        let pool = &shared.pollers[slot.poller].pool;
+        let cfg = &shared.cfg;
+        loop {
+            let mut c = slot.conn.lock();
+            loop {
+                if !c.is_open() {
+                    return;
+                }
+                if c.phase == Phase::Linger {
+                    if c.linger_read() {
+                        shared.close(slot, &mut c);
+                        return;
+                    }
+                    break;
+                }
+                if c.has_output() {
+                    match c.flush(pool) {
+                        Err(_) => return shared.close(slot, &mut c),
+                        Ok(false) => break,
+                        Ok(true) if c.close_after => {
+                            shared.finish(slot, &mut c, Instant::now());
+                            if !c.is_open() {
+                                return;
+                            }
+                            break;
+                        }
+                        Ok(true) => {}
+                    }
+                }
+                if !c.batch.is_empty() || c.error.is_some() {
+                    self.answer(&mut c, pool);
+                }
+                if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
+                    return shared.close(slot, &mut c);
+                }
+                if c.has_output() {
+                    break; // the socket is full: the poller finishes on WRITABLE
+                }
+                if c.close_after {
+                    if shared.finish(slot, &mut c, Instant::now()) {
+                        return;
+                    }
+                    break;
+                }
+                c.compact(pool);
+                if !c.drained && c.fill(pool, cfg) == Fill::Eof {
+                    return shared.close(slot, &mut c);
+                }
+                match c.advance(pool, cfg) {
+                    Advance::Dispatch => continue,
+                    Advance::NeedMore => break,
+                    Advance::Reject(e) => {
+                        shared.counters.rejected.fetch_add(1, Relaxed);
+                        encode_error(&mut self.resp.out, e.status, e.reason, cfg.server_line.as_deref());
+                        c.close_after = true;
+                    }
+                }
+            }
+            if c.phase != Phase::Linger {
+                c.settle(Instant::now(), cfg);
+            }
+            drop(c);
+            if slot.release() {
+                return;
+            }
+            // An event arrived while we held the connection: look at the socket again.
+            slot.conn.lock().drained = false;
+        }
+    }
+
+    /// Writes the encoded responses; keeps what the socket refuses in the connection.
+    fn write_out(&mut self, c: &mut Conn, pool: &BufPool) -> bool {
+        let Some(sock) = c.socket.as_mut() else { return false };
+        let out = &self.resp.out;
+        let mut n = 0;
+        while n < out.len() {
+            match sock.write(&out[n..]) {
+                Ok(0) => return false,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        c.keep_output(&out[n..], pool);
+        self.resp.out.clear();
+        true
+    }
+
+    /// Runs the handler for every framed request, in order, encoding into `resp.out`.
+    fn answer(&mut self, c: &mut Conn, pool: &BufPool) {
+        let shared = &*self.shared;
+        let cfg = &shared.cfg;
+        let fd = c.fd();
+        self.req.buf = std::mem::take(&mut c.rbuf);
+        self.req.fields = std::mem::take(&mut c.fields);
+        self.req.remote = c.peer;
+        let mut leftover: Option<Vec<u8>> = None;
+        let mut answered = 0;
+        for ready in c.batch.drain(..) {
+            answered += 1;
+            c.served += 1;
+            let head = ready.head;
+            self.req.head = head;
+            self.req.body = ready.body;
+            let streamed = ready.rest.is_some();
+            if let Some(rest) = ready.rest {
+                // The handler may block on the socket: send what earlier requests produced first.
+                if let Some(fd) = fd {
+                    if fd.write_all_blocking(&self.resp.out, cfg.write_timeout).is_err() {
+                        c.close_after = true;
+                        self.resp.out.clear();
+                        break;
+                    }
+                    self.resp.out.clear();
+                    *self.req.stream.lock() = Some(BodyStream {
+                        fd,
+                        timeout: cfg.body_timeout,
+                        rest,
+                        send_continue: head.has(Head::EXPECT_CONTINUE) && ready.body.len() == 0,
+                        failed: false,
+                    });
+                }
+            }
+            let keep_alive = head.keep_alive()
+                && !c.close_after
+                && !shared.is_shutting_down()
+                && cfg.max_requests_per_conn.is_none_or(|m| c.served < m);
+            let resp = &mut self.resp;
+            resp.reset();
+            resp.ctx.fd = fd;
+            resp.ctx.head = head.kind == MethodKind::Head;
+            resp.ctx.minor = head.minor;
+            resp.ctx.keep_alive = keep_alive;
+            resp.ctx.keep_alive_10 = head.has(Head::KEEP_ALIVE_10);
+            let handler = &shared.handler;
+            let req = &self.req;
+            let outcome = catch_unwind(AssertUnwindSafe(|| handler.handle(req, resp)));
+            if streamed {
+                if let Some(s) = self.req.stream.lock().take() {
+                    if !s.is_done() || s.failed {
+                        // unread body: the next request's start is unknown
+                        self.resp.ctx.keep_alive = false;
+                    } else if !s.leftover().is_empty() {
+                        leftover = Some(s.leftover().to_vec());
+                    }
+                }
+            }
+            match outcome {
+                Ok(()) => {
+                    if self.resp.stream_failed() {
+                        self.resp.ctx.keep_alive = false;
+                    }
+                    self.resp.finish();
+                    if !self.resp.ctx.keep_alive || self.resp.wants_close() || self.resp.stream_failed() {
+                        c.close_after = true;
+                    }
+                }
+                Err(panic) => {
+                    shared.counters.panics.fetch_add(1, Relaxed);
+                    let msg = panic
+                        .downcast_ref::<&str>()
+                        .copied()
+                        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                        .unwrap_or("(non-string panic payload)");
+                    log::error!("handler panicked on {} {}: {msg}", self.req.method(), self.req.target());
+                    if !self.resp.is_streaming() {
+                        encode_error(&mut self.resp.out, 500, "", cfg.server_line.as_deref());
+                    }
+                    c.close_after = true;
+                }
+            }
+            if c.close_after {
+                break;
+            }
+            if self.resp.out.len() > OUT_HIGH_WATER {
+                if let Some(fd) = fd {
+                    if fd.write_all_blocking(&self.resp.out, cfg.write_timeout).is_err() {
+                        c.close_after = true;
+                        self.resp.out.clear();
+                        break;
+                    }
+                    self.resp.out.clear();
+                }
+            }
+        }
+        c.batch.clear();
+        shared.requests[self.id].fetch_add(answered, Relaxed);
+        if let Some(e) = c.error.take() {
+            if !c.close_after {
+                shared.counters.rejected.fetch_add(1, Relaxed);
+                encode_error(&mut self.resp.out, e.status, e.reason, cfg.server_line.as_deref());
+            }
+            c.close_after = true;
+        }
+        c.rbuf = std::mem::take(&mut self.req.buf);
+        c.fields = std::mem::take(&mut self.req.fields);
+        if let Some(bytes) = leftover {
+            c.replace_input(&bytes, pool);
+        }
+    }
+}
