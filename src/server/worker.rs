@@ -196,7 +196,7 @@ impl Worker {
             }
             match outcome {
                 Ok(()) => {
-                    if self.resp.stream_failed() {
+                    if self.resp.stream_failed() || shared.is_shutting_down() {
                         self.resp.ctx.keep_alive = false;
                     }
                     self.resp.finish();

@@ -1,0 +1,197 @@
+//! Test support: start a server on 127.0.0.1:0, talk to it with raw bytes, parse what comes back.
+#![allow(dead_code)]
+
+use shockwave::{Builder, Handler, Server, ServerHandle};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Starts `handler` on a loopback port with `builder`'s settings.
+pub fn start(builder: Builder, handler: impl Handler) -> ServerHandle {
+    builder.bind("127.0.0.1:0").expect("bind").start(handler).expect("start")
+}
+
+/// Starts `handler` with the default settings (2 pollers, 4 workers to keep tests light).
+pub fn start_default(handler: impl Handler) -> ServerHandle {
+    start(Server::builder().pollers(2).workers(4), handler)
+}
+
+/// A parsed response.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A raw client connection.
+pub struct Client {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+    closed: bool,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).unwrap();
+        Client { stream, buf: Vec::new(), closed: false }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    /// Sends without failing if the server already closed.
+    pub fn try_send(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).is_ok()
+    }
+
+    /// Reads more bytes, waiting up to `timeout`. `false` on timeout or EOF.
+    fn fill(&mut self, deadline: Instant) -> bool {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || self.closed {
+            return false;
+        }
+        self.stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
+        let mut tmp = [0u8; 65536];
+        match self.stream.read(&mut tmp) {
+            Ok(0) => {
+                self.closed = true;
+                false
+            }
+            Ok(n) => {
+                self.buf.extend_from_slice(&tmp[..n]);
+                true
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => false,
+            Err(_) => {
+                self.closed = true;
+                false
+            }
+        }
+    }
+
+    /// The next response (interim 1xx included), or `None` if none arrives within `timeout`.
+    pub fn read_response_within(&mut self, head_request: bool, timeout: Duration) -> Option<Resp> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some((r, used)) = parse_response(&self.buf, head_request, self.closed) {
+                self.buf.drain(..used);
+                return Some(r);
+            }
+            if !self.fill(deadline) && (self.closed || Instant::now() >= deadline) {
+                return parse_response(&self.buf, head_request, true).map(|(r, used)| {
+                    self.buf.drain(..used);
+                    r
+                });
+            }
+        }
+    }
+
+    pub fn read_response(&mut self) -> Resp {
+        self.read_response_within(false, Duration::from_secs(10)).expect("no response")
+    }
+
+    /// Whether the server closes the connection within `timeout` (after any pending bytes).
+    pub fn closed_within(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.closed && Instant::now() < deadline {
+            self.fill(deadline);
+        }
+        self.closed
+    }
+
+    /// Bytes received and not yet parsed.
+    pub fn pending(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+/// Parses one response from the front of `b`: `(response, bytes used)`.
+pub fn parse_response(b: &[u8], head_request: bool, eof: bool) -> Option<(Resp, usize)> {
+    let end = b.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&b[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(n, v)| (n.to_string(), v.trim().to_string()))).collect();
+    let mut r = Resp { status, headers, body: Vec::new() };
+    let mut pos = end + 4;
+    if head_request || (100..200).contains(&status) || status == 204 || status == 304 {
+        return Some((r, pos));
+    }
+    if r.header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().contains("chunked")) {
+        loop {
+            let le = b[pos..].windows(2).position(|w| w == b"\r\n")? + pos;
+            let size = usize::from_str_radix(std::str::from_utf8(&b[pos..le]).ok()?.split(';').next()?, 16).ok()?;
+            pos = le + 2;
+            if size == 0 {
+                let te = b[pos - 2..].windows(4).position(|w| w == b"\r\n\r\n")? + pos - 2;
+                return Some((r, te + 4));
+            }
+            if b.len() < pos + size + 2 {
+                return None;
+            }
+            r.body.extend_from_slice(&b[pos..pos + size]);
+            pos += size + 2;
+        }
+    }
+    match r.header("content-length") {
+        Some(n) => {
+            let n: usize = n.parse().ok()?;
+            if b.len() < pos + n {
+                return None;
+            }
+            r.body = b[pos..pos + n].to_vec();
+            Some((r, pos + n))
+        }
+        None if eof => {
+            r.body = b[pos..].to_vec();
+            Some((r, b.len()))
+        }
+        None => None,
+    }
+}
+
+/// One request on a fresh connection: the responses (up to `n`) and whether the server closed.
+pub fn exchange(addr: SocketAddr, raw: &[u8], n: usize) -> (Vec<Resp>, bool) {
+    let mut c = Client::connect(addr);
+    let _ = c.try_send(raw);
+    let mut out = Vec::new();
+    while out.len() < n {
+        match c.read_response_within(raw.starts_with(b"HEAD"), Duration::from_secs(5)) {
+            Some(r) if (100..200).contains(&r.status) => {}
+            Some(r) => out.push(r),
+            None => break,
+        }
+    }
+    let closed = c.closed_within(Duration::from_millis(300));
+    (out, closed)
+}
+
+/// Raises this process's open-file limit to its hard limit.
+pub fn raise_fd_limit() -> u64 {
+    let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `r` is a valid rlimit for the call to fill and then read.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut r);
+        r.rlim_cur = r.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &r);
+    }
+    r.rlim_cur
+}
+
+/// A GET request for `path`.
+pub fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes()
+}
