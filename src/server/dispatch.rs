@@ -28,14 +28,29 @@ use crossbeam::queue::ArrayQueue;
 use crossbeam::sync::{Parker, Unparker};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub(crate) type Job = Arc<Slot>;
 
 /// Spin iterations (each a `pop` attempt and a pause) before a worker parks, with 2+ CPUs.
 const SPINS: u32 = 200;
+/// Jobs waiting this long without any being taken make a poller wake another worker.
+pub(crate) const STALL: Duration = Duration::from_millis(1);
 /// A parked worker wakes up this often to look for shutdown.
 const PARK_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// A poller's memory of its last stall check.
+pub(crate) struct StallCheck {
+    at: Instant,
+    pops: u64,
+    waiting: bool,
+}
+
+impl StallCheck {
+    pub(crate) fn new() -> StallCheck {
+        StallCheck { at: Instant::now(), pops: 0, waiting: false }
+    }
+}
 
 pub(crate) struct Dispatch {
     queue: ArrayQueue<Job>,
@@ -95,14 +110,19 @@ impl Dispatch {
         false
     }
 
-    /// Called by pollers each turn: if jobs are waiting and none was taken since the last call,
-    /// the awake workers are busy (or blocked): wake another.
-    pub(crate) fn stall_check(&self, last_pops: &mut u64) {
+    /// Called by pollers each turn: if jobs have been waiting since the last check, at least
+    /// [`STALL`] ago, and none was taken meanwhile, the awake workers are busy (or blocked):
+    /// wake another.
+    pub(crate) fn stall_check(&self, st: &mut StallCheck, now: Instant) {
+        if now.duration_since(st.at) < STALL {
+            return;
+        }
         let pops = self.pops.load(Relaxed);
-        if self.has_jobs() && pops == *last_pops {
+        let waiting = self.has_jobs();
+        if waiting && st.waiting && pops == st.pops {
             self.wake_one();
         }
-        *last_pops = pops;
+        *st = StallCheck { at: now, pops, waiting };
     }
 
     /// Worker `me`'s next job, or `None` once the server stops.

@@ -189,14 +189,20 @@ impl Server {
         let mut workers = Vec::new();
         for (i, parker) in parkers.into_iter().enumerate() {
             let w = worker::Worker::new(shared.clone(), i);
-            workers
-                .push(std::thread::Builder::new().name(format!("shockwave-worker-{i}")).spawn(move || w.run(parker))?);
+            workers.push(std::thread::Builder::new().name(format!("shockwave-worker-{i}")).spawn(move || {
+                let _ = crate::sys::batch_scheduling();
+                w.run(parker)
+            })?);
         }
         let mut poller_threads = Vec::new();
         for (i, (poll, l)) in polls.into_iter().zip(self.listeners).enumerate() {
             let p = poller::Poller::new(i, poll, l, shared.clone())?;
-            poller_threads
-                .push(std::thread::Builder::new().name(format!("shockwave-poller-{i}")).spawn(move || p.run())?);
+            poller_threads.push(std::thread::Builder::new().name(format!("shockwave-poller-{i}")).spawn(
+                move || {
+                    let _ = crate::sys::batch_scheduling();
+                    p.run()
+                },
+            )?);
         }
         Ok(ServerHandle { shared, local: self.local, pollers: poller_threads, workers })
     }

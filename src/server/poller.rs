@@ -9,6 +9,7 @@
 //! generation, so a stale event for a reused index is recognised and dropped.
 
 use super::conn::{Advance, Conn, Fill, Phase};
+use super::dispatch::{StallCheck, STALL};
 use super::shared::Shared;
 use super::slot::{Event, Slot};
 use crate::http::date;
@@ -26,8 +27,6 @@ pub(crate) const WAKER: Token = Token(usize::MAX - 1);
 
 /// How often deadlines are checked (timeouts are this precise).
 const SWEEP: Duration = Duration::from_millis(100);
-/// Poll timeout while jobs wait in the queue, for stall detection.
-const STALL_CHECK: Duration = Duration::from_millis(1);
 /// Pause before accepting again after running out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Closed connection objects kept for reuse.
@@ -50,7 +49,7 @@ pub(crate) struct Poller {
     live: usize,
     accept_paused_until: Option<Instant>,
     at_capacity: bool,
-    last_pops: u64,
+    stall: StallCheck,
     scratch: Vec<u8>,
     now: Instant,
 }
@@ -76,7 +75,7 @@ impl Poller {
             live: 0,
             accept_paused_until: None,
             at_capacity: false,
-            last_pops: 0,
+            stall: StallCheck::new(),
             scratch: Vec::with_capacity(512),
             now: Instant::now(),
         })
@@ -88,7 +87,7 @@ impl Poller {
         let mut shutdown_deadline: Option<Instant> = None;
         loop {
             let timeout = if self.shared.dispatch.has_jobs() {
-                STALL_CHECK
+                STALL
             } else {
                 next_sweep.saturating_duration_since(Instant::now())
             };
@@ -113,7 +112,7 @@ impl Poller {
             if dispatched {
                 self.shared.dispatch.wake();
             }
-            self.shared.dispatch.stall_check(&mut self.last_pops);
+            self.shared.dispatch.stall_check(&mut self.stall, self.now);
             if self.at_capacity && self.shared.open.load(Relaxed) < self.shared.cfg.max_connections {
                 self.accept_all();
             }
