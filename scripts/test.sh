@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need, then runs them.
+# The README's test command. Installs what the tests need (curl, python3), runs every test
+# target and the doctests, then the shared RFC 9112 conformance sets against examples/echo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh curl python3
 cargo test --all-targets
 cargo test --doc
+scripts/conformance.sh

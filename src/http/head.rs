@@ -142,6 +142,17 @@ fn trim_ows(mut v: &[u8]) -> &[u8] {
     v
 }
 
+/// `Content_Length`, `Transfer_Encoding`, `Host` and `Connection` spelled with `_`: valid tokens,
+/// but CGI-style gateways and some proxies map `_` to `-`, turning them into a second framing
+/// field behind us (Http11Probe's normalisation cases; nginx drops such names by default).
+fn is_disguised_framing_name(name: &[u8]) -> bool {
+    const NAMES: [&[u8]; 4] = [b"host", b"connection", b"content-length", b"transfer-encoding"];
+    NAMES.iter().any(|n| {
+        n.len() == name.len()
+            && n.iter().zip(name).all(|(&a, &b)| a == b.to_ascii_lowercase() || (a == b'-' && b == b'_'))
+    })
+}
+
 /// The elements of a comma-separated list, trimmed, empty ones skipped (RFC 9110 §5.6.1.2:
 /// a recipient MUST accept and ignore a reasonable number of empty list elements).
 fn list(v: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -175,6 +186,9 @@ impl Semantics {
             }
             14 if name.eq_ignore_ascii_case(b"content-length") => self.content_length(value)?,
             17 if name.eq_ignore_ascii_case(b"transfer-encoding") => self.transfer_encoding(value)?,
+            4 | 10 | 14 | 17 if name.contains(&b'_') && is_disguised_framing_name(name) => {
+                return Err(bad("field name disguised as a framing field"));
+            }
             _ => {}
         }
         Ok(())
@@ -383,6 +397,17 @@ mod tests {
         for (fields, want) in cases {
             assert_eq!(sem(fields).map_err(|e| e.status), *want, "{fields:?}");
         }
+    }
+
+    #[test]
+    fn framing_names_spelled_with_underscores_are_refused() {
+        for n in ["Content_Length", "transfer_encoding", "HOST", "Connection"] {
+            let mut s = Semantics::default();
+            let r = s.field(n.as_bytes(), b"1", Span(0, 0));
+            assert_eq!(r.is_err(), n.contains('_'), "{n}");
+        }
+        let mut s = Semantics::default();
+        assert!(s.field(b"X_Custom_Header", b"1", Span(0, 0)).is_ok());
     }
 
     #[test]
