@@ -148,6 +148,17 @@ impl Response {
         }
     }
 
+    /// A response whose buffers start at working size, so a worker's first requests do not
+    /// allocate either.
+    pub(crate) fn with_capacity() -> Response {
+        let mut r = Response::new();
+        r.headers.reserve(1024);
+        r.lines.reserve(16);
+        r.body.reserve(4096);
+        r.out.reserve(32 * 1024);
+        r
+    }
+
     /// Clears everything the handler set, keeping capacity (and `out`, which may hold earlier
     /// responses of the batch).
     pub(crate) fn reset(&mut self) {

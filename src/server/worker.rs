@@ -30,7 +30,7 @@ pub(crate) struct Worker {
 
 impl Worker {
     pub(crate) fn new(shared: Arc<Shared>, id: usize) -> Worker {
-        let mut resp = Response::new();
+        let mut resp = Response::with_capacity();
         resp.ctx =
             Ctx { server: shared.cfg.server_line.clone(), write_timeout: shared.cfg.write_timeout, ..Ctx::default() };
         Worker { shared, id, req: Request::empty(), resp }

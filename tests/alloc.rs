@@ -1,0 +1,99 @@
+//! Zero heap allocations per request in steady state, counted by a global allocator.
+//!
+//! The client here allocates nothing while it measures (fixed buffers, one connection), so every
+//! allocation counted in the window belongs to the server's threads.
+
+use shockwave::{Request, Response, Server};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+static BYTES: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, SeqCst);
+        BYTES.fetch_add(l.size() as u64, SeqCst);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        // SAFETY: `p` came from `System.alloc` with layout `l`.
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, SeqCst);
+        BYTES.fetch_add(n as u64, SeqCst);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn hello(_req: &Request, resp: &mut Response) {
+    resp.set_content_type("text/plain");
+    resp.write_body(b"Hello, World!");
+}
+
+const REQ: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: localhost\r\nUser-Agent: alloc-test\r\nAccept: */*\r\n\r\n";
+
+/// Sends `n` requests, `depth` per write, and reads every response; allocation-free.
+fn run(c: &mut TcpStream, n: usize, depth: usize, batch: &[u8]) {
+    let mut buf = [0u8; 65536];
+    let mut done = 0;
+    while done < n {
+        c.write_all(&batch[..REQ.len() * depth]).unwrap();
+        let mut want = depth;
+        let mut have = 0usize;
+        while want > 0 {
+            let k = c.read(&mut buf[have..]).unwrap();
+            assert!(k > 0, "server closed");
+            have += k;
+            // count complete responses: each ends with the 13-byte body after the blank line
+            let mut pos = 0;
+            while let Some(e) = find(&buf[pos..have], b"\r\n\r\n") {
+                let end = pos + e + 4 + 13;
+                if end > have {
+                    break;
+                }
+                pos = end;
+                want -= 1;
+            }
+            buf.copy_within(pos..have, 0);
+            have -= pos;
+        }
+        done += depth;
+    }
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
+}
+
+#[test]
+fn steady_state_requests_allocate_nothing() {
+    let server = Server::builder().pollers(1).workers(2).bind("127.0.0.1:0").unwrap().start(hello).unwrap();
+    let mut c = TcpStream::connect(server.local_addr()).unwrap();
+    c.set_nodelay(true).unwrap();
+    let batch: Vec<u8> = REQ.repeat(16);
+
+    // warm up: pools, vectors and thread-locals reach their working sizes
+    run(&mut c, 2000, 1, &batch);
+    run(&mut c, 2000, 16, &batch);
+
+    for (depth, what) in [(1, "keep-alive"), (16, "pipelined x16")] {
+        let (a0, b0) = (ALLOCS.load(SeqCst), BYTES.load(SeqCst));
+        run(&mut c, 10_000, depth, &batch);
+        let (a, b) = (ALLOCS.load(SeqCst) - a0, BYTES.load(SeqCst) - b0);
+        println!("{what}: {a} allocations, {b} bytes for 10000 requests");
+        assert_eq!(a, 0, "{what}: {a} allocations ({b} bytes) in 10,000 requests");
+    }
+    server.shutdown();
+}
