@@ -54,7 +54,8 @@ def load(path):
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     for r in rows:
-        for k in ("req_per_s", "p99_us", "cpu_us_per_req", "peak_rss_kb", "requests"):
+        for k in ("req_per_s", "p99_us", "cpu_us_per_req", "peak_rss_kb", "requests",
+                  "wrk_cpu_pct", "other_cpu_pct"):
             r[k + "_f"] = fnum(r.get(k))
     return rows
 
@@ -101,6 +102,19 @@ def fmt_cpu(v):
     return f"{v:.2f}" if v < 10 else f"{v:.1f}"
 
 
+def fmt_pct(v):
+    return "—" if v is None else f"{v:.0f}%"
+
+
+NOISY_PCT = 5.0
+
+
+def fmt_other(v):
+    if v is None:
+        return "—"
+    return f"⚠ {v:.0f}%" if v >= NOISY_PCT else f"{v:.0f}%"
+
+
 def fmt_rss(kb):
     return "—" if kb is None else f"{kb / 1024:.1f} MiB"
 
@@ -110,7 +124,8 @@ def write_csv(rows, path):
         "placement", "scenario", "server", "connections", "wrk_threads", "duration_s",
         "requests", "req_per_s", "rps_vs_floor", "rps_vs_fasthttp", "p99_us",
         "cpu_us_per_req", "cpu_vs_floor", "cpu_vs_fasthttp", "peak_rss_kb",
-        "non2xx", "err_connect", "err_read", "err_write", "err_timeout", "cpu_ticks", "status",
+        "non2xx", "err_connect", "err_read", "err_write", "err_timeout", "cpu_ticks",
+        "wrk_cpu_pct", "other_cpu_pct", "status",
     ]
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
@@ -134,9 +149,9 @@ def markdown(rows):
         lines.append(
             "| scenario | server | req/s | vs floor | vs fasthttp | p99 latency "
             "| CPU µs/req | CPU vs floor | CPU vs fasthttp | peak RSS | non-2xx "
-            "| socket errors c/r/w/t |"
+            "| socket errors c/r/w/t | wrk CPU | other load |"
         )
-        lines.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+        lines.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
         for scen in ordered(r["scenario"] for r in prow):
             for r in (x for x in prow if x["scenario"] == scen):
                 status = r.get("status", "ok")
@@ -147,7 +162,8 @@ def markdown(rows):
                     f"| {fmt_ratio(r['rps_vs_floor'])} | {fmt_ratio(r['rps_vs_fasthttp'])} "
                     f"| {fmt_us(r['p99_us_f'])} | {fmt_cpu(r['cpu_us_per_req_f'])} "
                     f"| {fmt_ratio(r['cpu_vs_floor'])} | {fmt_ratio(r['cpu_vs_fasthttp'])} "
-                    f"| {fmt_rss(r['peak_rss_kb_f'])} | {r.get('non2xx') or '0'} | {errs} |"
+                    f"| {fmt_rss(r['peak_rss_kb_f'])} | {r.get('non2xx') or '0'} | {errs} "
+                    f"| {fmt_pct(r['wrk_cpu_pct_f'])} | {fmt_other(r['other_cpu_pct_f'])} |"
                 )
         lines.append("")
     return "\n".join(lines)
@@ -156,11 +172,15 @@ def markdown(rows):
 # ---------------------------------------------------------------- SVG chart
 
 def nice_log_bounds(values):
+    """Log-axis bounds: a decade below the smallest value, and the first
+    1/2/5 step above the largest with room for the value labels."""
     pos = [v for v in values if v is not None and v > 0]
     if not pos:
         return 1.0, 10.0
     lo = 10 ** math.floor(math.log10(min(pos)))
-    hi = 10 ** math.ceil(math.log10(max(pos) * 1.05))
+    want = max(pos) * 1.6
+    k = math.floor(math.log10(want))
+    hi = next(m * 10 ** k for m in (1, 2, 5, 10) if m * 10 ** k >= want)
     if hi <= lo:
         hi = lo * 10
     return lo, hi
@@ -230,10 +250,15 @@ def panel(out, x0, y0, w, h, title, rows, scenarios, servers, colors, key, unit)
                 f'<rect x="{bx + 1:.1f}" y="{y:.1f}" width="{bw - 2:.1f}" height="{py + ph - y:.1f}" '
                 f'fill="{colors[srv]}"><title>{escape(srv)} / {escape(scen)}: {v:,.2f} {escape(unit)}</title></rect>'
             )
+            mark = ""
+            if (r.get("other_cpu_pct_f") or 0) >= NOISY_PCT:
+                mark += "*"
+            if r.get("status") == "ignores-close":
+                mark += "†"
             ly = y - 4
             out.append(
                 f'<text x="{bx + bw / 2 + 3:.1f}" y="{ly:.1f}" class="val" '
-                f'transform="rotate(-90 {bx + bw / 2 + 3:.1f} {ly:.1f})">{short(v)}</text>'
+                f'transform="rotate(-90 {bx + bw / 2 + 3:.1f} {ly:.1f})">{short(v)}{mark}</text>'
             )
 
 
@@ -248,7 +273,7 @@ def svg(rows, title):
     W = max(980, 140 + len(scenarios) * (len(servers) * 30 + 40))
     PH = 330
     legend_h = 34
-    H = 50 + legend_h + len(placements) * 2 * PH + 10
+    H = 50 + legend_h + len(placements) * 2 * PH + 34
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
         f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">',
@@ -278,6 +303,11 @@ def svg(rows, title):
         panel(out, 0, y, W, PH, f"Server CPU per request (µs) — {label}", prow, scenarios, servers,
               colors, "cpu_us_per_req_f", "CPU µs/req")
         y += PH
+    out.append(
+        f'<text x="12" y="{y + 20}" class="leg">* other processes used ≥ {NOISY_PCT:.0f}% of the host CPU '
+        "during that run (disturbed)   † server ignores Connection: close (row measures keep-alive)   "
+        "n/a = run failed</text>"
+    )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

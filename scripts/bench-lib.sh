@@ -8,7 +8,10 @@ PORT="${ADDR##*:}"
 PEERS_DIR="$ROOT/benches/peers"
 PEERS_BIN="$PEERS_DIR/target/release"
 FASTHTTP_BIN="$PEERS_DIR/target/fasthttp-hello"
-SHOCKWAVE_BIN="$ROOT/target/release/examples/hello"
+SHOCKWAVE_BUILT="$ROOT/target/release/examples/hello"
+# The benchmarks run a private copy, so a concurrent `cargo build` (or a
+# `pkill hello`) elsewhere in the tree cannot swap or stop it mid-run.
+SHOCKWAVE_BIN="$ROOT/target/bench-peers/bin/shockwave-hello"
 RESULTS_DIR="$ROOT/benches/results"
 WORK_DIR="$ROOT/target/bench-peers"
 BUILD_TIMEOUT="${BUILD_TIMEOUT:-1800}"
@@ -78,11 +81,17 @@ build_fasthttp() {
 build_shockwave() {
   log "building shockwave (cargo build --release --example hello)"
   if (cd "$ROOT" && timeout "$BUILD_TIMEOUT" cargo build --release --example hello --quiet) \
-      && [ -x "$SHOCKWAVE_BIN" ]; then
+      && stage_shockwave; then
     return 0
   fi
   warn "shockwave example 'hello' did not build: shockwave will be skipped"
   return 1
+}
+
+stage_shockwave() {
+  [ -x "$SHOCKWAVE_BUILT" ] || return 1
+  mkdir -p "$(dirname "$SHOCKWAVE_BIN")"
+  cp -f "$SHOCKWAVE_BUILT" "$SHOCKWAVE_BIN.tmp" && mv -f "$SHOCKWAVE_BIN.tmp" "$SHOCKWAVE_BIN"
 }
 
 server_bin() {
@@ -121,7 +130,7 @@ start_server() {
   [ -x "$bin" ] || { warn "$name: binary $bin missing"; return 1; }
   wait_port_free || die "port $PORT is busy (another process listens on it); not starting $name"
   mkdir -p "$WORK_DIR/logs"
-  logf="$WORK_DIR/logs/$name.log"
+  logf="$WORK_DIR/logs/$name${LOG_TAG:+-$LOG_TAG}.log"
   [ -n "$cpus" ] && pin=(taskset -c "$cpus")
   # env and taskset both exec, so $! is the server process itself.
   env -u THREADS -u SHOCKWAVE_POLLERS -u GOMAXPROCS "$@" "${pin[@]}" "$bin" "$ADDR" >"$logf" 2>&1 &
@@ -129,8 +138,14 @@ start_server() {
   SERVER_NAME="$name"
   # Watchdog: if this script dies without running its traps (SIGKILL), the
   # server is killed within a second anyway.
+  # (sleep runs in the background + wait, so a TERM from stop_server
+  # interrupts the wait at once and the trap reaps the sleep too.)
   local me=$$ spid=$SERVER_PID
-  ( while kill -0 "$me" 2>/dev/null && kill -0 "$spid" 2>/dev/null; do sleep 1; done
+  ( nap=""
+    trap '[ -n "$nap" ] && { kill "$nap"; wait "$nap"; } 2>/dev/null; exit 0' TERM
+    while kill -0 "$me" 2>/dev/null && kill -0 "$spid" 2>/dev/null; do
+      sleep 1 & nap=$!; wait "$nap" || true; nap=""
+    done
     kill -KILL "$spid" 2>/dev/null ) >/dev/null 2>&1 </dev/null &
   WATCHDOG_PID=$!
   local i code
@@ -143,8 +158,17 @@ start_server() {
     [ "$code" = 200 ] && break
     sleep 0.1
   done
+  SERVER_LOG="$logf"
   if [ "$code" != 200 ]; then
     warn "$name did not answer 200 within 15 s (last code '$code')"; stop_server; return 1
+  fi
+  # Make sure the listener really is ours (not some other process that took
+  # the port in the meantime): ss shows the owning pid.
+  # (SO_REUSEPORT servers can share a port, so every listener must be ours.)
+  local listeners; listeners="$(ss -Htlnp "sport = :$PORT" 2>/dev/null || true)"
+  if ! grep -q "pid=$SERVER_PID," <<<"$listeners" || grep -v "pid=$SERVER_PID," <<<"$listeners" | grep -q .; then
+    warn "$name: port $PORT is not served by our pid $SERVER_PID: $(ss -Htlnp "sport = :$PORT" | head -2 | tr '\n' ' ')"
+    stop_server; return 1
   fi
   local body
   body="$(curl -s -m 2 "http://$ADDR/bench/check" || true)"
@@ -205,4 +229,35 @@ git_rev() {
 crate_version() {
   awk -v n="$1" '$0 == "name = \"" n "\"" {getline; gsub(/version = |"/, ""); print; exit}' \
     "$PEERS_DIR/Cargo.lock" 2>/dev/null
+}
+
+# Does the server close the connection after answering a request that has
+# `Connection: close`? Prints "closed" or "open" (or "error").
+probe_close() {
+  timeout 10 python3 - "$ADDR" <<'PY' 2>/dev/null || echo error
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+s = socket.create_connection((host, int(port)), timeout=2)
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+s.settimeout(1.0)
+try:
+    while s.recv(4096):
+        pass
+    print("closed")
+except socket.timeout:
+    print("open")
+PY
+}
+
+# "busy total" jiffies over all CPUs, from the first line of /proc/stat.
+host_cpu() {
+  awk '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit}' /proc/stat
+}
+
+# utime+stime of the children a process has waited for (cutime+cstime).
+child_ticks() {
+  local s
+  s="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return 0; }
+  s="${s##*) }"
+  awk '{print $14 + $15}' <<<"$s"
 }

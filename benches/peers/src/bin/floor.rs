@@ -1,8 +1,9 @@
 //! The "floor server": the kernel-path limit (epoll + read + write), no HTTP.
 //!
 //! One thread, one mio poll loop. For every readable connection it drains the
-//! socket, counts `\r\n\r\n` terminators (carrying the last 3 bytes so a
-//! terminator split across reads is still seen) and answers each one with the
+//! socket (a short read means drained), counts `\r\n\r\n` terminators
+//! (carrying the last 3 bytes so a terminator split across reads is still
+//! seen) and answers each one with the
 //! same canned response, all responses of one drain coalesced into one write.
 //! The only "parsing" is a substring check: if a read contains
 //! `Connection: close`, the canned answers say `Connection: close` and the
@@ -18,7 +19,7 @@ const KEEP: &[u8] = b"HTTP/1.1 200 OK\r\nServer: F\r\nContent-Type: text/plain\r
 const CLOSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: F\r\nContent-Type: text/plain\r\nContent-Length: 13\r\nDate: Thu, 01 Jan 2026 00:00:00 GMT\r\nConnection: close\r\n\r\nHello, World!";
 const LISTENER: Token = Token(usize::MAX);
 
-struct Conn { sock: TcpStream, tail: [u8; 3], tail_len: usize, out: Vec<u8>, close: bool, answered: bool }
+struct Conn { sock: TcpStream, tail: [u8; 3], tail_len: usize, out: Vec<u8>, close: bool, answered: bool, want_write: bool }
 
 fn main() {
     let addr = shockwave_peers::addr();
@@ -39,8 +40,8 @@ fn main() {
                 while let Ok((mut sock, _)) = listener.accept() {
                     let _ = sock.set_nodelay(true);
                     let id = free.pop().unwrap_or_else(|| { conns.push(None); conns.len() - 1 });
-                    if poll.registry().register(&mut sock, Token(id), Interest::READABLE | Interest::WRITABLE).is_ok() {
-                        conns[id] = Some(Conn { sock, tail: [0; 3], tail_len: 0, out: Vec::new(), close: false, answered: false });
+                    if poll.registry().register(&mut sock, Token(id), Interest::READABLE).is_ok() {
+                        conns[id] = Some(Conn { sock, tail: [0; 3], tail_len: 0, out: Vec::new(), close: false, answered: false, want_write: false });
                     } else { free.push(id); }
                 }
                 continue;
@@ -54,6 +55,7 @@ fn main() {
                     match c.sock.read(&mut buf[3..]) {
                         Ok(0) => { dead = true; break; }
                         Ok(n) => {
+                            let short = n < buf.len() - 3; // drained: edge-triggered epoll reports any later data
                             let start = 3 - c.tail_len; // place the carried tail right before the new bytes
                             buf[start..3].copy_from_slice(&c.tail[..c.tail_len]);
                             let data = &buf[start..3 + n];
@@ -61,6 +63,7 @@ fn main() {
                             c.close |= buf[3..3 + n].windows(17).any(|w| w == b"Connection: close");
                             c.tail_len = data.len().min(3);
                             c.tail[..c.tail_len].copy_from_slice(&data[data.len() - c.tail_len..]);
+                            if short { break; }
                         }
                         Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                         Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -78,6 +81,12 @@ fn main() {
                     Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                     Err(_) => dead = true,
                 }
+            }
+            // Ask for WRITABLE only while output is pending (no wakeup per ACK otherwise).
+            if !dead && c.want_write != !c.out.is_empty() {
+                c.want_write = !c.out.is_empty();
+                let i = if c.want_write { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+                dead = poll.registry().reregister(&mut c.sock, Token(id), i).is_err();
             }
             if dead || (c.close && c.answered && c.out.is_empty()) {
                 let mut c = conns[id].take().unwrap();
