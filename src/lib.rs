@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 pub(crate) mod buf;
+#[cfg(any(fuzzing, test))]
+#[doc(hidden)]
+pub mod fuzz;
 mod handler;
 pub(crate) mod http;
 pub(crate) mod server;

@@ -233,3 +233,7 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
 #[cfg(test)]
 #[path = "parse_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "parse_props.rs"]
+mod props;

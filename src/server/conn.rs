@@ -230,6 +230,21 @@ impl Conn {
         }
     }
 
+    /// Appends `data` as if read from the socket (the in-memory drive used by the fuzz harness
+    /// and unit tests). Returns how many bytes fitted.
+    pub(crate) fn feed(&mut self, data: &[u8], pool: &BufPool, cfg: &Config) -> usize {
+        if self.rbuf.is_empty() {
+            self.rbuf = pool.acquire(FIRST_READ);
+        }
+        if self.rlen == self.rbuf.capacity() && !self.grow(pool, cfg) {
+            return 0;
+        }
+        let n = data.len().min(self.rbuf.capacity() - self.rlen);
+        self.rbuf[self.rlen..self.rlen + n].copy_from_slice(&data[..n]);
+        self.rlen += n;
+        n
+    }
+
     /// Moves the buffer's contents to a larger one if the pending request may need it.
     fn grow(&mut self, pool: &BufPool, cfg: &Config) -> bool {
         if !self.batch.is_empty() {

@@ -1,0 +1,129 @@
+//! Entry points for the fuzz targets in `tests/fuzz` (compiled only under `--cfg fuzzing`, which
+//! cargo-fuzz sets, and for the unit tests that keep them working). Each asserts the invariants
+//! a target checks; a panic is a finding.
+
+use crate::buf::BufPool;
+use crate::http::chunked::Chunked;
+use crate::http::head::Framing;
+use crate::http::parse::{parse_head, Limits};
+use crate::server::config::Config;
+use crate::server::conn::{Advance, Conn};
+
+/// Parses `data` as a request head; spans must lie inside the input.
+pub fn parse(data: &[u8]) {
+    let mut fields = Vec::new();
+    if let Ok(Some(h)) = parse_head(data, 0, &Limits::default(), &mut fields) {
+        let n = data.len() as u32;
+        assert!(h.start <= h.end && h.end <= n);
+        for s in [h.method, h.target] {
+            assert!(s.0 <= s.1 && s.1 <= h.end);
+        }
+        for f in &fields {
+            assert!(f.name.1 <= f.value.0 && f.value.1 <= h.end);
+        }
+        assert!(!h.method.of(data).is_empty() && !h.target.of(data).is_empty());
+    }
+}
+
+/// Decodes `data` as a chunked body fed in pieces whose sizes come from the first bytes.
+pub fn chunked(data: &[u8]) {
+    let (sizes, body) = data.split_at(data.len().min(8));
+    let mut buf = body.to_vec();
+    let mut d = Chunked::new(1 << 20);
+    let (mut r, mut w, mut end) = (0, 0, 0);
+    for s in sizes.iter().cycle().take(buf.len() + 1) {
+        end = (end + 1 + *s as usize % 64).min(buf.len());
+        match d.decode(&mut buf, &mut r, &mut w, end) {
+            Ok(true) => {
+                assert!(w <= r && r <= end && d.total() as usize == w);
+                return;
+            }
+            Ok(false) => assert!(w <= r && r <= end),
+            Err(e) => {
+                assert!(e.status == 400 || e.status == 413 || e.status == 431);
+                return;
+            }
+        }
+        if end == buf.len() {
+            return;
+        }
+    }
+}
+
+/// Drives one connection's state machine in memory: arbitrary bytes in, in pieces; every
+/// framed request is "answered" at once. No request may be framed before it is complete, the
+/// framed requests must come out in order, and a rejection ends the connection.
+pub fn connection(data: &[u8]) {
+    static SHARED: std::sync::OnceLock<(BufPool, Config)> = std::sync::OnceLock::new();
+    let (pool, cfg) =
+        SHARED.get_or_init(|| (BufPool::new(), Config { max_request_body: 100_000, ..Config::default() }));
+    let mut c = Conn::new();
+    let (split, input) = data.split_at(data.len().min(1));
+    let step = 1 + split.first().map_or(4096, |&b| b as usize * 37);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drive(&mut c, input, step, pool, cfg)));
+    c.close(pool); // give the buffers back to the shared pool
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
+
+fn drive(c: &mut Conn, input: &[u8], step: usize, pool: &BufPool, cfg: &Config) {
+    let mut fed = 0;
+    let mut framed = 0u64;
+    while fed < input.len() {
+        let n = c.feed(&input[fed..(fed + step).min(input.len())], pool, cfg);
+        fed += n;
+        loop {
+            match c.advance(pool, cfg) {
+                Advance::Dispatch => {
+                    for r in &c.batch {
+                        framed += 1;
+                        assert!(r.head.end as usize <= c.rlen && r.body.1 as usize <= c.rlen);
+                        if let Framing::Length(len) = r.head.framing {
+                            if r.rest.is_none() {
+                                assert_eq!(r.body.len() as u64, len);
+                            }
+                        }
+                        if r.rest.is_some() {
+                            return; // a streamed body: the handler would read it from the socket
+                        }
+                    }
+                    c.served += c.batch.len() as u64;
+                    let closing = c.close_after || c.error.is_some();
+                    c.error = None;
+                    c.compact(pool);
+                    if closing {
+                        return;
+                    }
+                }
+                Advance::Reject(e) => {
+                    assert!((400..=505).contains(&e.status));
+                    return;
+                }
+                Advance::NeedMore => break,
+            }
+        }
+        if n == 0 {
+            return; // buffer full and cannot grow: the parser has rejected by now or will
+        }
+    }
+    assert!(framed <= input.len() as u64 / 16 + 1, "more requests than bytes allow");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn entry_points_run() {
+        super::parse(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        super::chunked(b"\x01\x02\x03\x04\x05\x06\x07\x085\r\nhello\r\n0\r\n\r\n");
+        let mut many = vec![7u8];
+        for _ in 0..50 {
+            many.extend_from_slice(
+                b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            );
+            many.extend_from_slice(b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nhi");
+        }
+        super::connection(&many);
+        super::connection(b"\x00GET / HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n");
+    }
+}
