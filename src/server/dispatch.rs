@@ -1,27 +1,30 @@
-//! The bounded queue between pollers and workers, and how idle workers sleep and wake.
+//! The bounded job queue and the pool's sleep/wake rules (leader/followers).
 //!
 //! # Algorithm
-//! Jobs are connections with a framed batch of requests, in a bounded lock-free
-//! `crossbeam::queue::ArrayQueue`; a full queue hands the job back (`Err(job)`) so the poller
-//! can answer 503 at once. Each worker has a `crossbeam::sync::Parker` and a `sleeping` flag.
+//! There are no dedicated poller threads. The pool has `workers + pollers` threads; each loops:
+//! run a queued job if one may run; else lead a poller nobody leads (wait on its `mio::Poll`,
+//! frame requests, queue the connections that have work); else sleep. A leader that queued
+//! jobs releases the poller and runs them itself, so on one CPU a request costs no thread
+//! hand-off at all: the same thread reads it, answers it, and goes back to waiting.
 //!
-//! On this kind of machine the cost of a request is a few syscalls, so a futex wake and two
-//! context switches per request would double it. Hence:
-//! - A worker that finishes a job takes the next one without sleeping, and spins briefly
-//!   before parking when there is more than one CPU.
-//! - A poller wakes a sleeper only while fewer workers are awake than there are CPUs: on one
-//!   CPU a single awake worker drains a whole round of jobs, one wake per round.
-//! - A worker blocked in a slow handler must not stall the queue: pollers call [`stall_check`]
-//!   each turn (every millisecond while jobs wait) and wake one more worker whenever the queue
-//!   made no progress since the last check, whatever the CPU count says.
+//! Three rules keep that safe when handlers block:
+//! - At most `workers` threads run jobs at once, so `pollers` threads can always lead: overload
+//!   is answered with 503 at once even when every handler is stuck.
+//! - A leader that queued jobs wakes a sleeper only while fewer threads run than there are
+//!   CPUs (on one CPU, never: the one thread does everything).
+//! - The monitor thread (`monitor.rs`) wakes a sleeper when a poller has been left without a
+//!   leader for [`STALL`] (its last leader is stuck in a handler), or when jobs have waited
+//!   that long with none taken.
+//!
+//! Jobs are connections with a framed batch, in a bounded lock-free
+//! `crossbeam::queue::ArrayQueue`; a full queue gives the job back (`Err(job)`) so the leader
+//! can answer 503. Sleeping uses one `crossbeam::sync::Parker` per thread.
 //!
 //! # State
-//! `sleeping[i]` is set by worker `i` just before it parks and cleared by whoever wakes it
-//! (itself on a timeout); `sleepers` counts the set flags, so `workers - sleepers` is the number
-//! of awake workers. A worker re-checks the queue after setting its flag, so a job pushed while
-//! it was going to sleep is never stranded.
-//!
-//! [`stall_check`]: Dispatch::stall_check
+//! `sleeping[i]` is set by thread `i` just before it parks and cleared by whoever wakes it
+//! (itself on a timeout); `sleepers` counts the set flags. `leaders` counts threads inside a
+//! poller turn (mostly blocked in `epoll_wait`), `in_jobs` threads running jobs. A thread
+//! re-checks for work after setting its flag, so work that appeared meanwhile is not missed.
 
 use super::slot::Slot;
 use crossbeam::queue::ArrayQueue;
@@ -32,14 +35,13 @@ use std::time::{Duration, Instant};
 
 pub(crate) type Job = Arc<Slot>;
 
-/// Spin iterations (each a `pop` attempt and a pause) before a worker parks, with 2+ CPUs.
-const SPINS: u32 = 200;
-/// Jobs waiting this long without any being taken make a poller wake another worker.
-pub(crate) const STALL: Duration = Duration::from_millis(1);
-/// A parked worker wakes up this often to look for shutdown.
+/// A poller left without a leader, or jobs left untouched, for this long make the monitor wake
+/// another thread.
+pub(crate) const STALL: Duration = Duration::from_millis(2);
+/// A parked thread wakes up this often to look for work and shutdown.
 const PARK_TIMEOUT: Duration = Duration::from_millis(200);
 
-/// A poller's memory of its last stall check.
+/// The monitor's memory of its last look at the queue.
 pub(crate) struct StallCheck {
     at: Instant,
     pops: u64,
@@ -57,26 +59,30 @@ pub(crate) struct Dispatch {
     unparkers: Vec<Unparker>,
     sleeping: Vec<AtomicBool>,
     sleepers: AtomicUsize,
+    leaders: AtomicUsize,
+    in_jobs: AtomicUsize,
+    max_in_jobs: usize,
     /// Jobs taken so far (progress, for stall detection).
     pops: AtomicU64,
     cpus: usize,
-    spins: u32,
     stop: AtomicBool,
 }
 
 impl Dispatch {
-    /// A dispatcher for `workers` workers; returns the parkers to move into their threads.
-    pub(crate) fn new(capacity: usize, workers: usize) -> (Dispatch, Vec<Parker>) {
-        let parkers: Vec<Parker> = (0..workers).map(|_| Parker::new()).collect();
-        let cpus = num_cpus::get().max(1);
+    /// A dispatcher for `threads` pool threads of which at most `workers` run jobs at once;
+    /// returns the parkers to move into the threads.
+    pub(crate) fn new(capacity: usize, threads: usize, workers: usize) -> (Dispatch, Vec<Parker>) {
+        let parkers: Vec<Parker> = (0..threads).map(|_| Parker::new()).collect();
         let d = Dispatch {
             queue: ArrayQueue::new(capacity.max(1)),
             unparkers: parkers.iter().map(|p| p.unparker().clone()).collect(),
-            sleeping: (0..workers).map(|_| AtomicBool::new(false)).collect(),
+            sleeping: (0..threads).map(|_| AtomicBool::new(false)).collect(),
             sleepers: AtomicUsize::new(0),
+            leaders: AtomicUsize::new(0),
+            in_jobs: AtomicUsize::new(0),
+            max_in_jobs: workers.max(1),
             pops: AtomicU64::new(0),
-            cpus,
-            spins: if cpus > 1 { SPINS } else { 0 },
+            cpus: num_cpus::get().max(1),
             stop: AtomicBool::new(false),
         };
         (d, parkers)
@@ -91,15 +97,61 @@ impl Dispatch {
         !self.queue.is_empty()
     }
 
-    /// Wakes a sleeping worker if jobs wait and fewer workers than CPUs are awake.
-    pub(crate) fn wake(&self) {
-        let awake = self.sleeping.len() - self.sleepers.load(Acquire);
-        if self.has_jobs() && awake < self.cpus {
+    /// Takes a job if one is queued and fewer than `workers` threads are running jobs. The
+    /// caller must call [`job_done`](Self::job_done) after running it.
+    pub(crate) fn take(&self) -> Option<Job> {
+        if self.queue.is_empty() {
+            return None;
+        }
+        let mut n = self.in_jobs.load(Relaxed);
+        loop {
+            if n >= self.max_in_jobs {
+                return None;
+            }
+            match self.in_jobs.compare_exchange_weak(n, n + 1, AcqRel, Relaxed) {
+                Ok(_) => break,
+                Err(now) => n = now,
+            }
+        }
+        match self.queue.pop() {
+            Some(j) => {
+                self.pops.fetch_add(1, Relaxed);
+                Some(j)
+            }
+            None => {
+                self.in_jobs.fetch_sub(1, AcqRel);
+                None
+            }
+        }
+    }
+
+    pub(crate) fn job_done(&self) {
+        self.in_jobs.fetch_sub(1, AcqRel);
+    }
+
+    /// Brackets a poller turn (a leader mostly blocked in `epoll_wait` does not use a CPU).
+    pub(crate) fn lead_begin(&self) {
+        self.leaders.fetch_add(1, AcqRel);
+    }
+
+    pub(crate) fn lead_end(&self) {
+        self.leaders.fetch_sub(1, AcqRel);
+    }
+
+    fn running(&self) -> usize {
+        let idle = self.sleepers.load(Acquire) + self.leaders.load(Acquire);
+        self.sleeping.len().saturating_sub(idle)
+    }
+
+    /// After a turn that queued jobs: wake a sleeper if a CPU would otherwise stay idle.
+    pub(crate) fn wake_for_parallelism(&self) {
+        if self.has_jobs() && self.running() < self.cpus && self.in_jobs.load(Acquire) < self.max_in_jobs {
             self.wake_one();
         }
     }
 
-    fn wake_one(&self) -> bool {
+    /// Wakes one sleeping thread, if any.
+    pub(crate) fn wake_one(&self) -> bool {
         for (i, s) in self.sleeping.iter().enumerate() {
             if s.load(Relaxed) && s.compare_exchange(true, false, AcqRel, Relaxed).is_ok() {
                 self.sleepers.fetch_sub(1, AcqRel);
@@ -110,60 +162,38 @@ impl Dispatch {
         false
     }
 
-    /// Called by pollers each turn: if jobs have been waiting since the last check, at least
-    /// [`STALL`] ago, and none was taken meanwhile, the awake workers are busy (or blocked):
-    /// wake another.
+    /// Monitor: if jobs have waited since the last check, at least [`STALL`] ago, with none taken
+    /// and a job slot free, the running threads are stuck: wake another.
     pub(crate) fn stall_check(&self, st: &mut StallCheck, now: Instant) {
         if now.duration_since(st.at) < STALL {
             return;
         }
         let pops = self.pops.load(Relaxed);
         let waiting = self.has_jobs();
-        if waiting && st.waiting && pops == st.pops {
+        if waiting && st.waiting && pops == st.pops && self.in_jobs.load(Acquire) < self.max_in_jobs {
             self.wake_one();
         }
         *st = StallCheck { at: now, pops, waiting };
     }
 
-    /// Worker `me`'s next job, or `None` once the server stops.
-    pub(crate) fn next(&self, me: usize, parker: &Parker) -> Option<Job> {
-        loop {
-            if let Some(j) = self.pop() {
-                return Some(j);
-            }
-            for _ in 0..self.spins {
-                std::hint::spin_loop();
-                if let Some(j) = self.pop() {
-                    return Some(j);
-                }
-            }
-            if self.stop.load(Acquire) {
-                return None;
-            }
-            self.sleeping[me].store(true, Release);
-            self.sleepers.fetch_add(1, AcqRel);
-            if self.has_jobs() || self.stop.load(Acquire) {
-                self.wake_self(me);
-                continue;
-            }
+    /// Parks thread `me` until woken (or a timeout), unless `work()` says there is something to
+    /// do after it registered as a sleeper.
+    pub(crate) fn park(&self, me: usize, parker: &Parker, work: impl Fn() -> bool) {
+        self.sleeping[me].store(true, Release);
+        self.sleepers.fetch_add(1, AcqRel);
+        if !work() && !self.is_stopped() {
             parker.park_timeout(PARK_TIMEOUT);
-            self.wake_self(me);
         }
-    }
-
-    fn wake_self(&self, me: usize) {
         if self.sleeping[me].compare_exchange(true, false, AcqRel, Relaxed).is_ok() {
             self.sleepers.fetch_sub(1, AcqRel);
         }
     }
 
-    fn pop(&self) -> Option<Job> {
-        let j = self.queue.pop()?;
-        self.pops.fetch_add(1, Relaxed);
-        Some(j)
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.stop.load(Acquire)
     }
 
-    /// Makes every worker return `None` once the queue is empty.
+    /// Makes every thread leave its loop once there is nothing left to do.
     pub(crate) fn stop(&self) {
         self.stop.store(true, Release);
         for u in &self.unparkers {

@@ -14,6 +14,7 @@ pub(crate) mod config;
 pub(crate) mod conn;
 pub(crate) mod dispatch;
 pub(crate) mod listener;
+pub(crate) mod monitor;
 pub(crate) mod poller;
 pub(crate) mod shared;
 pub(crate) mod slot;
@@ -161,23 +162,30 @@ impl Server {
         self.local
     }
 
-    /// Starts the pollers and workers and returns at once.
+    /// Starts the pool and returns at once.
     pub fn start(self, handler: impl Handler) -> io::Result<ServerHandle> {
         let cfg = self.cfg;
-        let mut polls = Vec::new();
         let mut pollers = Vec::new();
-        for _ in 0..self.listeners.len() {
+        for (i, l) in self.listeners.into_iter().enumerate() {
             let poll = mio::Poll::new()?;
             let waker = mio::Waker::new(poll.registry(), poller::WAKER)?;
             let pool = crate::buf::BufPool::new();
             pool.warm_up(cfg.buffer_warm_up);
-            pollers.push(PollerShared { pool, closed: Default::default(), waker });
-            polls.push(poll);
+            pollers.push(PollerShared {
+                core: parking_lot::Mutex::new(poller::Poller::new(i, poll, l)?),
+                turns: AtomicU64::new(0),
+                done: AtomicBool::new(false),
+                pool,
+                closed: Default::default(),
+                waker,
+            });
         }
-        let (dispatch, parkers) = dispatch::Dispatch::new(cfg.queue_capacity, cfg.workers);
+        // `workers` threads may run handlers at once; `pollers` more can always lead a poller.
+        let threads = cfg.workers + pollers.len();
+        let (dispatch, parkers) = dispatch::Dispatch::new(cfg.queue_capacity, threads, cfg.workers);
         let shared = Arc::new(Shared {
             per_ip: cfg.max_connections_per_ip.map(|_| Default::default()),
-            requests: (0..cfg.workers).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            requests: (0..threads).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
             cfg,
             handler: Box::new(handler),
             dispatch,
@@ -186,25 +194,20 @@ impl Server {
             open: AtomicUsize::new(0),
             counters: Default::default(),
         });
-        let mut workers = Vec::new();
+        let mut threads = Vec::new();
         for (i, parker) in parkers.into_iter().enumerate() {
             let w = worker::Worker::new(shared.clone(), i);
-            workers.push(std::thread::Builder::new().name(format!("shockwave-worker-{i}")).spawn(move || {
+            threads.push(std::thread::Builder::new().name(format!("shockwave-{i}")).spawn(move || {
                 let _ = crate::sys::batch_scheduling();
                 w.run(parker)
             })?);
         }
-        let mut poller_threads = Vec::new();
-        for (i, (poll, l)) in polls.into_iter().zip(self.listeners).enumerate() {
-            let p = poller::Poller::new(i, poll, l, shared.clone())?;
-            poller_threads.push(std::thread::Builder::new().name(format!("shockwave-poller-{i}")).spawn(
-                move || {
-                    let _ = crate::sys::batch_scheduling();
-                    p.run()
-                },
-            )?);
-        }
-        Ok(ServerHandle { shared, local: self.local, pollers: poller_threads, workers })
+        let sh = shared.clone();
+        threads.push(std::thread::Builder::new().name("shockwave-monitor".into()).spawn(move || {
+            let _ = crate::sys::batch_scheduling();
+            monitor::run(sh)
+        })?);
+        Ok(ServerHandle { shared, local: self.local, threads })
     }
 }
 
@@ -212,8 +215,7 @@ impl Server {
 pub struct ServerHandle {
     shared: Arc<Shared>,
     local: SocketAddr,
-    pollers: Vec<JoinHandle<()>>,
-    workers: Vec<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl ServerHandle {
@@ -236,18 +238,15 @@ impl ServerHandle {
         for p in &self.shared.pollers {
             let _ = p.waker.wake();
         }
+        self.shared.dispatch.stop(); // sleepers look again, and lead the pollers to their end
         self.join();
     }
 
     /// Blocks until the server has shut down (which only [`shutdown`](Self::shutdown) on
     /// another handle path causes; for `serve`, this is forever).
     pub fn join(self) {
-        for p in self.pollers {
-            let _ = p.join();
-        }
-        self.shared.dispatch.stop();
-        for w in self.workers {
-            let _ = w.join();
+        for t in self.threads {
+            let _ = t.join();
         }
     }
 }

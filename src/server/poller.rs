@@ -1,15 +1,15 @@
-//! A poller thread: one `mio::Poll`, one listener, and the connections accepted on it.
+//! A poller: one `mio::Poll`, one listener, and the connections accepted on it.
 //!
-//! Each turn it waits for readiness, reads ready connections into pooled buffers, frames
-//! complete requests and hands connections with work to the worker pool. It writes what
-//! workers could not, answers malformed requests and overload itself, and enforces timeouts
-//! with a sweep every [`SWEEP`]. It never runs a handler, so a blocked handler never delays it.
+//! A poller is not a thread: whichever pool thread holds its lock runs [`Poller::turn`] (the
+//! leader/followers pattern, see `worker.rs`). Each turn waits for readiness, reads ready
+//! connections into pooled buffers, frames complete requests and queues connections with work
+//! for the pool. It writes what workers could not, answers malformed requests and overload
+//! itself, and enforces timeouts with a sweep every [`SWEEP`]. A turn never runs a handler.
 //!
 //! Connections live in a slab indexed by the low half of their mio `Token`; the high half is a
 //! generation, so a stale event for a reused index is recognised and dropped.
 
 use super::conn::{Advance, Conn, Fill, Phase};
-use super::dispatch::{StallCheck, STALL};
 use super::shared::Shared;
 use super::slot::{Event, Slot};
 use crate::http::date;
@@ -37,11 +37,20 @@ struct Entry {
     slot: Arc<Slot>,
 }
 
+/// What one turn did.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Turn {
+    /// Connections were queued for the pool.
+    pub dispatched: bool,
+    /// Shut down and no connection left: nothing more to do.
+    pub finished: bool,
+}
+
 pub(crate) struct Poller {
     me: usize,
     poll: Poll,
+    events: Events,
     listener: Option<TcpListener>,
-    shared: Arc<Shared>,
     slab: Vec<Option<Entry>>,
     free_idx: Vec<usize>,
     gens: Vec<u32>,
@@ -49,25 +58,21 @@ pub(crate) struct Poller {
     live: usize,
     accept_paused_until: Option<Instant>,
     at_capacity: bool,
-    stall: StallCheck,
     scratch: Vec<u8>,
     now: Instant,
+    next_sweep: Instant,
+    shutdown_deadline: Option<Instant>,
 }
 
 impl Poller {
-    pub(crate) fn new(
-        me: usize,
-        poll: Poll,
-        listener: std::net::TcpListener,
-        shared: Arc<Shared>,
-    ) -> io::Result<Poller> {
+    pub(crate) fn new(me: usize, poll: Poll, listener: std::net::TcpListener) -> io::Result<Poller> {
         let mut listener = TcpListener::from_std(listener);
         poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
         Ok(Poller {
             me,
             poll,
+            events: Events::with_capacity(1024),
             listener: Some(listener),
-            shared,
             slab: Vec::new(),
             free_idx: Vec::new(),
             gens: Vec::new(),
@@ -75,67 +80,56 @@ impl Poller {
             live: 0,
             accept_paused_until: None,
             at_capacity: false,
-            stall: StallCheck::new(),
             scratch: Vec::with_capacity(512),
             now: Instant::now(),
+            next_sweep: Instant::now() + SWEEP,
+            shutdown_deadline: None,
         })
     }
 
-    pub(crate) fn run(mut self) {
-        let mut events = Events::with_capacity(1024);
-        let mut next_sweep = Instant::now() + SWEEP;
-        let mut shutdown_deadline: Option<Instant> = None;
-        loop {
-            let timeout = if self.shared.dispatch.has_jobs() {
-                STALL
-            } else {
-                next_sweep.saturating_duration_since(Instant::now())
-            };
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    log::error!("poller {}: poll failed: {e}", self.me);
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                continue;
-            }
-            self.now = Instant::now();
-            date::refresh(SystemTime::now());
-            self.reclaim();
-            let mut dispatched = false;
-            for ev in events.iter() {
-                match ev.token() {
-                    LISTENER => self.accept_all(),
-                    WAKER => {}
-                    t => dispatched |= self.on_event(t),
-                }
-            }
-            if dispatched {
-                self.shared.dispatch.wake();
-            }
-            self.shared.dispatch.stall_check(&mut self.stall, self.now);
-            if self.at_capacity && self.shared.open.load(Relaxed) < self.shared.cfg.max_connections {
-                self.accept_all();
-            }
-            if self.accept_paused_until.is_some_and(|t| self.now >= t) {
-                self.accept_paused_until = None;
-                self.accept_all();
-            }
-            if self.now >= next_sweep {
-                next_sweep = self.now + SWEEP;
-                self.sweep(shutdown_deadline.is_some_and(|d| self.now >= d));
-            }
-            if self.shared.is_shutting_down() {
-                if shutdown_deadline.is_none() {
-                    shutdown_deadline = Some(self.now + self.shared.cfg.idle_timeout.min(Duration::from_secs(30)));
-                    self.stop_accepting();
-                    self.sweep(false);
-                }
-                self.reclaim();
-                if self.live == 0 {
-                    return;
-                }
+    /// One turn: waits for readiness (up to the next sweep), handles every event, runs due timers.
+    pub(crate) fn turn(&mut self, sh: &Shared) -> Turn {
+        let timeout = self.next_sweep.saturating_duration_since(Instant::now());
+        let mut events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+        if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+            if e.kind() != io::ErrorKind::Interrupted {
+                log::error!("poller {}: poll failed: {e}", self.me);
+                std::thread::sleep(Duration::from_millis(10));
             }
         }
+        self.now = Instant::now();
+        date::refresh(SystemTime::now());
+        self.reclaim(sh);
+        let mut turn = Turn::default();
+        for ev in events.iter() {
+            match ev.token() {
+                LISTENER => self.accept_all(sh),
+                WAKER => {}
+                t => turn.dispatched |= self.on_event(sh, t),
+            }
+        }
+        self.events = events;
+        if self.at_capacity && sh.open.load(Relaxed) < sh.cfg.max_connections {
+            self.accept_all(sh);
+        }
+        if self.accept_paused_until.is_some_and(|t| self.now >= t) {
+            self.accept_paused_until = None;
+            self.accept_all(sh);
+        }
+        if self.now >= self.next_sweep {
+            self.next_sweep = self.now + SWEEP;
+            self.sweep(sh, self.shutdown_deadline.is_some_and(|d| self.now >= d));
+        }
+        if sh.is_shutting_down() {
+            if self.shutdown_deadline.is_none() {
+                self.shutdown_deadline = Some(self.now + sh.cfg.idle_timeout.min(Duration::from_secs(30)));
+                self.stop_accepting();
+                self.sweep(sh, false);
+            }
+            self.reclaim(sh);
+            turn.finished = self.live == 0;
+        }
+        turn
     }
 
     fn stop_accepting(&mut self) {
@@ -145,8 +139,8 @@ impl Poller {
     }
 
     /// Frees the slab entries of connections workers closed, keeping their objects for reuse.
-    fn reclaim(&mut self) {
-        while let Some(slot) = self.shared.pollers[self.me].closed.pop() {
+    fn reclaim(&mut self, sh: &Shared) {
+        while let Some(slot) = sh.pollers[self.me].closed.pop() {
             let idx = slot.conn.lock().token.0 & 0xffff_ffff;
             if let Some(Some(e)) = self.slab.get(idx) {
                 if Arc::ptr_eq(&e.slot, &slot) {
@@ -161,12 +155,12 @@ impl Poller {
         }
     }
 
-    fn accept_all(&mut self) {
-        if self.shared.is_shutting_down() || self.accept_paused_until.is_some() {
+    fn accept_all(&mut self, sh: &Shared) {
+        if sh.is_shutting_down() || self.accept_paused_until.is_some() {
             return;
         }
         loop {
-            if self.shared.open.load(Relaxed) >= self.shared.cfg.max_connections {
+            if sh.open.load(Relaxed) >= sh.cfg.max_connections {
                 // Leave the rest in the kernel backlog until connections close.
                 self.at_capacity = true;
                 return;
@@ -174,13 +168,13 @@ impl Poller {
             self.at_capacity = false;
             let Some(l) = self.listener.as_ref() else { return };
             match l.accept() {
-                Ok((sock, peer)) => self.add(sock, peer),
+                Ok((sock, peer)) => self.add(sh, sock, peer),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
                 Err(e) => {
                     // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a listener that
                     // stays readable.
-                    if self.shared.counters.accept_errors.fetch_add(1, Relaxed) % 1000 == 0 {
+                    if sh.counters.accept_errors.fetch_add(1, Relaxed) % 1000 == 0 {
                         log::warn!("accept failed: {e}; pausing accepts for {ACCEPT_BACKOFF:?}");
                     }
                     self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
@@ -190,8 +184,7 @@ impl Poller {
         }
     }
 
-    fn add(&mut self, mut sock: TcpStream, peer: SocketAddr) {
-        let sh = self.shared.clone();
+    fn add(&mut self, sh: &Shared, mut sock: TcpStream, peer: SocketAddr) {
         if let (Some(cap), Some(m)) = (sh.cfg.max_connections_per_ip, &sh.per_ip) {
             let mut m = m.lock();
             let n = m.entry(peer.ip()).or_insert(0);
@@ -228,12 +221,10 @@ impl Poller {
         sh.open.fetch_add(1, Relaxed);
         sh.counters.accepted.fetch_add(1, Relaxed);
         // Read at once: the request usually arrives with (or right after) the handshake.
-        if self.drive(&slot) {
-            self.shared.dispatch.wake();
-        }
+        self.drive(sh, &slot);
     }
 
-    fn on_event(&mut self, t: Token) -> bool {
+    fn on_event(&mut self, sh: &Shared, t: Token) -> bool {
         let idx = t.0 & 0xffff_ffff;
         let Some(Some(e)) = self.slab.get(idx) else { return false };
         if e.gen != (t.0 >> 32) as u32 {
@@ -241,14 +232,13 @@ impl Poller {
         }
         let slot = e.slot.clone();
         match slot.on_event() {
-            Event::Handle => self.drive(&slot),
+            Event::Handle => self.drive(sh, &slot),
             Event::Deferred | Event::Closed => false,
         }
     }
 
     /// Does what a poller-owned connection needs; returns `true` if it went to a worker.
-    fn drive(&mut self, slot: &Arc<Slot>) -> bool {
-        let sh = self.shared.clone();
+    fn drive(&mut self, sh: &Shared, slot: &Arc<Slot>) -> bool {
         let pool = &sh.pollers[self.me].pool;
         let cfg = &sh.cfg;
         let mut c = slot.conn.lock();
@@ -305,7 +295,7 @@ impl Poller {
                         let mut c = slot.conn.lock();
                         c.batch.clear();
                         sh.counters.overload.fetch_add(1, Relaxed);
-                        self.reject(&slot, &mut c, 503, "all workers are busy");
+                        self.reject(sh, &slot, &mut c, 503, "all workers are busy");
                         false
                     }
                 }
@@ -316,15 +306,14 @@ impl Poller {
             }
             Advance::Reject(e) => {
                 sh.counters.rejected.fetch_add(1, Relaxed);
-                self.reject(slot, &mut c, e.status, e.reason);
+                self.reject(sh, slot, &mut c, e.status, e.reason);
                 false
             }
         }
     }
 
     /// Answers with an error status and closes the connection.
-    fn reject(&mut self, slot: &Arc<Slot>, c: &mut Conn, status: u16, detail: &str) {
-        let sh = self.shared.clone();
+    fn reject(&mut self, sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, status: u16, detail: &str) {
         self.scratch.clear();
         encode_error(&mut self.scratch, status, detail, sh.cfg.server_line.as_deref());
         c.queue_output(&self.scratch, &sh.pollers[self.me].pool);
@@ -335,8 +324,7 @@ impl Poller {
     }
 
     /// Enforces deadlines; during shutdown also closes idle connections (`force`: all of them).
-    fn sweep(&mut self, force: bool) {
-        let sh = self.shared.clone();
+    fn sweep(&mut self, sh: &Shared, force: bool) {
         let shutting_down = sh.is_shutting_down();
         for i in 0..self.slab.len() {
             let Some(e) = &self.slab[i] else { continue };
@@ -353,13 +341,13 @@ impl Poller {
                 Phase::Idle if expired || (shutting_down && !c.has_output()) => sh.close(&slot, &mut c),
                 Phase::Head | Phase::Body if expired => {
                     sh.counters.timeouts.fetch_add(1, Relaxed);
-                    self.reject(&slot, &mut c, 408, "timed out waiting for the request");
+                    self.reject(sh, &slot, &mut c, 408, "timed out waiting for the request");
                 }
                 Phase::Writing | Phase::Linger if expired => sh.close(&slot, &mut c),
                 _ if force => sh.close(&slot, &mut c),
                 _ => {}
             }
         }
-        self.reclaim();
+        self.reclaim(sh);
     }
 }

@@ -2,6 +2,7 @@
 
 use super::config::Config;
 use super::dispatch::Dispatch;
+use super::poller::Poller;
 use super::slot::Slot;
 use crate::buf::BufPool;
 use crate::Handler;
@@ -13,8 +14,14 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
-/// What each poller shares with the workers.
+/// One poller and what it shares with the pool threads.
 pub(crate) struct PollerShared {
+    /// The poller itself; whoever holds the lock is its leader.
+    pub core: Mutex<Poller>,
+    /// Turns completed so far (the monitor's evidence that the poller is being led).
+    pub turns: AtomicU64,
+    /// Shut down with no connection left.
+    pub done: AtomicBool,
     /// This poller's tiered buffer free lists.
     pub pool: BufPool,
     /// Slots closed by workers, for the poller to free and reuse: the per-CPU connection pool.
@@ -51,6 +58,16 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.load(Relaxed)
+    }
+
+    /// Every poller has shut down with no connection left.
+    pub(crate) fn all_done(&self) -> bool {
+        self.pollers.iter().all(|p| p.done.load(Relaxed))
+    }
+
+    /// Some live poller has no leader.
+    pub(crate) fn has_unled_poller(&self) -> bool {
+        self.pollers.iter().any(|p| !p.done.load(Relaxed) && !p.core.is_locked())
     }
 
     /// Accounts for a closed connection (the slot is already marked closed).

@@ -1,6 +1,8 @@
-//! A worker thread: takes a connection with a framed batch, runs the handler for each request
-//! in order, encodes every response into one buffer and writes it with one `write`, then looks
-//! for more requests before giving the connection back.
+//! A pool thread: runs queued jobs, leads pollers, sleeps (see `dispatch.rs` for the rules).
+//!
+//! A job is a connection with a framed batch: the thread runs the handler for each request in
+//! order, encodes every response into one buffer and writes it with one `write`, then looks for
+//! more requests on the connection before giving it back.
 
 use super::conn::{Advance, Conn, Fill, Phase};
 use super::shared::Shared;
@@ -37,10 +39,46 @@ impl Worker {
     }
 
     pub(crate) fn run(mut self, parker: Parker) {
-        let shared = self.shared.clone();
-        while let Some(slot) = shared.dispatch.next(self.id, &parker) {
-            self.serve(&slot);
+        let sh = self.shared.clone();
+        loop {
+            if let Some(slot) = sh.dispatch.take() {
+                self.serve(&slot);
+                sh.dispatch.job_done();
+                continue;
+            }
+            if self.lead(&sh) {
+                continue;
+            }
+            if sh.all_done() && !sh.dispatch.has_jobs() {
+                return;
+            }
+            sh.dispatch.park(self.id, &parker, || sh.has_unled_poller() || sh.dispatch.has_jobs());
         }
+    }
+
+    /// Leads one turn of a poller nobody leads; `false` if every poller has a leader.
+    fn lead(&mut self, sh: &Shared) -> bool {
+        let n = sh.pollers.len();
+        for k in 0..n {
+            let p = &sh.pollers[(self.id + k) % n];
+            if p.done.load(Relaxed) {
+                continue;
+            }
+            let Some(mut core) = p.core.try_lock() else { continue };
+            sh.dispatch.lead_begin();
+            let turn = core.turn(sh);
+            sh.dispatch.lead_end();
+            if turn.finished {
+                p.done.store(true, Relaxed);
+            }
+            p.turns.fetch_add(1, Relaxed);
+            drop(core);
+            if turn.dispatched {
+                sh.dispatch.wake_for_parallelism();
+            }
+            return true;
+        }
+        false
     }
 
     /// Serves a connection until it has nothing more to answer, then hands it back.
