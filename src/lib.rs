@@ -1,5 +1,27 @@
 //! Shockwave: a fast, hardened HTTP/1.1 server for synchronous Rust.
-#![allow(dead_code)]
+//!
+//! Handlers are plain blocking closures; the server runs them on a thread pool fed by one
+//! `mio` poller per CPU, with zero heap allocations per request in steady state.
+//!
+//! ```no_run
+//! fn main() -> std::io::Result<()> {
+//!     shockwave::serve("127.0.0.1:8080", |_req: &shockwave::Request, resp: &mut shockwave::Response| {
+//!         resp.set_content_type("text/plain");
+//!         resp.write_body(b"Hello, World!");
+//!     })
+//! }
+//! ```
+//!
+//! - [`serve`] runs a handler until the process ends; [`Server::builder`] configures limits and
+//!   timeouts and returns a [`ServerHandle`] with [`stats`](ServerHandle::stats) and a graceful
+//!   [`shutdown`](ServerHandle::shutdown).
+//! - [`Request`] is a zero-copy view of one request (method, target, headers, body, and a
+//!   streaming [`BodyReader`] for large bodies); [`Response`] collects status, headers and body,
+//!   and streams when written through [`std::io::Write`].
+//! - Malformed requests, oversized ones, slow clients and overload are answered by the server
+//!   itself (400, 413, 414, 431, 501, 505, 408, 503) and never reach the handler; a panicking
+//!   handler yields a 500 and the server carries on.
+#![deny(missing_docs)]
 
 pub(crate) mod buf;
 #[cfg(any(fuzzing, test))]

@@ -95,14 +95,6 @@ impl Fd {
     }
 }
 
-/// Sets `TCP_DEFER_ACCEPT` so `accept` returns only once the client has sent data.
-pub(crate) fn defer_accept(fd: RawFd, secs: libc::c_int) -> io::Result<()> {
-    let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `secs` is a live c_int and `len` is its size.
-    syscall!(setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, (&secs as *const libc::c_int).cast(), len))
-        .map(drop)
-}
-
 /// Marks the calling thread `SCHED_BATCH`: when it wakes it does not preempt the thread
 /// running on its CPU, so a poller woken by new data lets the worker finish its batch (and
 /// vice versa), and hand-offs happen when a thread blocks instead of at every wake-up.

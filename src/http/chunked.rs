@@ -68,6 +68,7 @@ impl Chunked {
     }
 
     /// Decoded body bytes so far.
+    #[cfg(any(fuzzing, test))]
     pub(crate) fn total(&self) -> u64 {
         self.total
     }

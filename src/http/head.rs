@@ -56,8 +56,6 @@ pub(crate) const fn bad(reason: &'static str) -> HeadError {
 /// A complete, validated request head.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Head {
-    /// First byte of the request-line (after any empty lines before it).
-    pub start: u32,
     /// One past the empty line that ends the head; the body starts here.
     pub end: u32,
     pub method: Span,
@@ -77,7 +75,6 @@ pub(crate) struct Head {
 impl Default for Head {
     fn default() -> Head {
         Head {
-            start: 0,
             end: 0,
             method: Span::default(),
             kind: MethodKind::Get,

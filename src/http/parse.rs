@@ -85,7 +85,6 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
             Some(_) => break,
         }
     }
-    let line = pos;
 
     // method = token, then exactly one SP
     let m0 = pos;
@@ -216,7 +215,6 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
     }
     let (framing, host, flags) = sem.finish(buf, minor, kind, form)?;
     Ok(Some(Head {
-        start: line as u32,
         end: pos as u32,
         method,
         kind,

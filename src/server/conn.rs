@@ -232,6 +232,7 @@ impl Conn {
 
     /// Appends `data` as if read from the socket (the in-memory drive used by the fuzz harness
     /// and unit tests). Returns how many bytes fitted.
+    #[cfg(any(fuzzing, test))]
     pub(crate) fn feed(&mut self, data: &[u8], pool: &BufPool, cfg: &Config) -> usize {
         if self.rbuf.is_empty() {
             self.rbuf = pool.acquire(FIRST_READ);

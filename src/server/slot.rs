@@ -80,11 +80,6 @@ impl Slot {
         }
     }
 
-    /// Worker side: take any pending event (the worker keeps the connection).
-    pub(crate) fn take_pending(&self) -> bool {
-        self.state.swap(WORKER, AcqRel) & PENDING != 0
-    }
-
     /// Either side, as owner: the connection is closed.
     pub(crate) fn mark_closed(&self) {
         self.state.store(CLOSED, Release);
@@ -97,9 +92,5 @@ impl Slot {
 
     pub(crate) fn is_poller_owned(&self) -> bool {
         self.state.load(Acquire) & OWNER == POLLER
-    }
-
-    pub(crate) fn is_closed(&self) -> bool {
-        self.state.load(Acquire) & OWNER == CLOSED
     }
 }

@@ -1,0 +1,23 @@
+//! The README's "API in 20 lines", kept compiling: `cargo run --example tour`.
+
+use shockwave::{Request, Response, Server};
+use std::{io::Read, time::Duration};
+
+fn main() -> std::io::Result<()> {
+    let handle = Server::builder()
+        .workers(64) // handlers may block: size for that
+        .read_header_timeout(Duration::from_secs(5))
+        .max_request_body(1 << 20)
+        .bind("127.0.0.1:8080")?
+        .start(|req: &Request, resp: &mut Response| {
+            let mut body = Vec::new();
+            if req.body_reader().read_to_end(&mut body).is_err() {
+                return resp.set_status(400); // bad chunking, timeout, disconnect
+            }
+            resp.set_content_type("text/plain");
+            resp.write_body(format!("{} {} got {} bytes", req.method(), req.path(), body.len()).as_bytes());
+        })?;
+    println!("{}: {:?}", handle.local_addr(), handle.stats());
+    handle.join(); // or handle.shutdown(): graceful, lets requests in flight finish
+    Ok(())
+}
