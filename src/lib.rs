@@ -29,6 +29,8 @@ pub(crate) mod buf;
 pub mod fuzz;
 mod handler;
 pub(crate) mod http;
+#[doc(hidden)]
+pub mod internals;
 pub(crate) mod server;
 #[macro_use]
 pub(crate) mod sys;

@@ -139,6 +139,42 @@ fn trim_ows(mut v: &[u8]) -> &[u8] {
     v
 }
 
+/// Eight bytes of `s` from `i`, with ASCII letters folded to lower case (`| 0x20`). For a token
+/// compared with a lower-case literal of letters and `-` this is an exact case-insensitive
+/// comparison: only letters change, and no other token byte folds onto a letter or `-`.
+#[inline(always)]
+fn folded8(s: &[u8], i: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[i..i + 8]);
+    u64::from_le_bytes(w) | 0x2020_2020_2020_2020
+}
+
+#[inline(always)]
+fn folded4(s: &[u8], i: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&s[i..i + 4]);
+    u32::from_le_bytes(w) | 0x2020_2020
+}
+
+/// Case-insensitive equality of a token with a lower-case literal of the same length (>= 4),
+/// a word at a time (overlapping words cover the tail).
+#[inline]
+fn eq_fold(name: &[u8], lit: &[u8]) -> bool {
+    let n = name.len();
+    debug_assert!(n == lit.len() && n >= 4);
+    if n < 8 {
+        return folded4(name, 0) == folded4(lit, 0) && folded4(name, n - 4) == folded4(lit, n - 4);
+    }
+    let mut i = 0;
+    while i + 8 <= n {
+        if folded8(name, i) != folded8(lit, i) {
+            return false;
+        }
+        i += 8;
+    }
+    i == n || folded8(name, n - 8) == folded8(lit, n - 8)
+}
+
 /// `Content_Length`, `Transfer_Encoding`, `Host` and `Connection` spelled with `_`: valid tokens,
 /// but CGI-style gateways and some proxies map `_` to `-`, turning them into a second framing
 /// field behind us (Http11Probe's normalisation cases; nginx drops such names by default).
@@ -158,21 +194,21 @@ fn list(v: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 impl Semantics {
     /// Folds in one field line. `name` is a valid token, `value` is already trimmed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn field(&mut self, name: &[u8], value: &[u8], vspan: Span) -> Result<(), HeadError> {
         match name.len() {
-            4 if name.eq_ignore_ascii_case(b"host") => {
+            4 if eq_fold(name, b"host") => {
                 self.hosts += 1;
                 self.host = Some(vspan);
             }
-            6 if name.eq_ignore_ascii_case(b"expect") => {
+            6 if eq_fold(name, b"expect") => {
                 if value.eq_ignore_ascii_case(b"100-continue") {
                     self.expect_continue = true;
                 } else {
                     self.expect_other = true;
                 }
             }
-            10 if name.eq_ignore_ascii_case(b"connection") => {
+            10 if eq_fold(name, b"connection") => {
                 for t in list(value) {
                     if t.eq_ignore_ascii_case(b"close") {
                         self.close = true;
@@ -181,8 +217,8 @@ impl Semantics {
                     }
                 }
             }
-            14 if name.eq_ignore_ascii_case(b"content-length") => self.content_length(value)?,
-            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => self.transfer_encoding(value)?,
+            14 if eq_fold(name, b"content-length") => self.content_length(value)?,
+            17 if eq_fold(name, b"transfer-encoding") => self.transfer_encoding(value)?,
             4 | 10 | 14 | 17 if name.contains(&b'_') && is_disguised_framing_name(name) => {
                 return Err(bad("field name disguised as a framing field"));
             }
@@ -194,6 +230,7 @@ impl Semantics {
     /// `Content-Length = 1*DIGIT`. A list of identical values, or identical repeated lines, is
     /// accepted as that value (RFC 9110 §8.6 allows it); anything else is invalid (RFC 9112 §6.3
     /// rule 5: "the recipient MUST treat it as an unrecoverable error").
+    #[inline(never)]
     fn content_length(&mut self, value: &[u8]) -> Result<(), HeadError> {
         let mut any = false;
         for e in value.split(|&b| b == b',').map(trim_ows) {
@@ -221,6 +258,7 @@ impl Semantics {
     }
 
     /// `Transfer-Encoding = #transfer-coding`, across all its lines in order.
+    #[inline(never)]
     fn transfer_encoding(&mut self, value: &[u8]) -> Result<(), HeadError> {
         self.te_present = true;
         for e in list(value) {
@@ -405,6 +443,27 @@ mod tests {
         }
         let mut s = Semantics::default();
         assert!(s.field(b"X_Custom_Header", b"1", Span(0, 0)).is_ok());
+    }
+
+    #[test]
+    fn eq_fold_is_case_insensitive_and_exact() {
+        for (a, b, eq) in [
+            ("Host", "host", true),
+            ("HOST", "host", true),
+            ("Hosu", "host", false),
+            ("Content-Length", "content-length", true),
+            ("cONTENT-lENGTH", "content-length", true),
+            ("Content_Length", "content-length", false),
+            ("Content-Lengtg", "content-length", false),
+            ("Transfer-Encoding", "transfer-encoding", true),
+            ("Transfer-EncodinG", "transfer-encoding", true),
+            ("Transfer-Encodinh", "transfer-encoding", false),
+            ("Xransfer-Encoding", "transfer-encoding", false),
+            ("Expect", "expect", true),
+            ("Accept", "expect", false),
+        ] {
+            assert_eq!(eq_fold(a.as_bytes(), b.as_bytes()), eq, "{a}");
+        }
     }
 
     #[test]

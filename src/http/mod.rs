@@ -9,6 +9,7 @@ pub(crate) mod method;
 pub(crate) mod parse;
 pub(crate) mod request;
 pub(crate) mod response;
+pub(crate) mod simd;
 pub(crate) mod status;
 pub(crate) mod tables;
 pub(crate) mod uri;

@@ -11,7 +11,8 @@
 
 use super::head::{bad, Field, Head, HeadError, Semantics, Span};
 use super::method;
-use super::tables::{scan_target, scan_value, TCHAR};
+use super::simd::{scan_name, scan_target, scan_value};
+use super::tables::TCHAR;
 use super::uri;
 
 /// Longest method token we read before calling the request malformed; the longest registered
@@ -118,18 +119,21 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
 
     // HTTP-version = "HTTP/" DIGIT "." DIGIT, then CRLF
     let v = &buf[pos..len.min(pos + 10)];
-    const PATTERN: &[u8; 10] = b"HTTP/0.0\r\n";
-    for (i, (&b, &p)) in v.iter().zip(PATTERN).enumerate() {
-        let ok = if p == b'0' { b.is_ascii_digit() } else { b == p };
-        if !ok {
-            return Err(bad(if i < 8 { "invalid HTTP version" } else { "request-line not ended by CRLF" }));
+    if v != b"HTTP/1.1\r\n" {
+        // not the common case: check byte by byte for the right error
+        const PATTERN: &[u8; 10] = b"HTTP/0.0\r\n";
+        for (i, (&b, &p)) in v.iter().zip(PATTERN).enumerate() {
+            let ok = if p == b'0' { b.is_ascii_digit() } else { b == p };
+            if !ok {
+                return Err(bad(if i < 8 { "invalid HTTP version" } else { "request-line not ended by CRLF" }));
+            }
         }
-    }
-    if v.len() < 10 {
-        partial!(buf, start, lim, TOO_LARGE);
-    }
-    if v[5] != b'1' {
-        return Err(HeadError { status: 505, reason: "HTTP version not supported" });
+        if v.len() < 10 {
+            partial!(buf, start, lim, TOO_LARGE);
+        }
+        if v[5] != b'1' {
+            return Err(HeadError { status: 505, reason: "HTTP version not supported" });
+        }
     }
     // RFC 9110 §2.5: a higher minor version is handled as the highest we support.
     let minor = (v[7] - b'0').min(1);
@@ -144,25 +148,25 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
     let mut sem = Semantics::default();
     let f0 = fields.len();
     loop {
-        if pos - start > lim.max_head {
-            return Err(TOO_LARGE);
-        }
         let Some(&c) = buf.get(pos) else { partial!(buf, start, lim, TOO_LARGE) };
-        match c {
-            b'\r' => match buf.get(pos + 1) {
-                None => partial!(buf, start, lim, TOO_LARGE),
-                Some(b'\n') => {
-                    pos += 2;
-                    break;
-                }
-                Some(_) => return Err(bad("bare CR")),
-            },
-            b'\n' => return Err(bad("bare LF")),
-            // RFC 9112 §2.2 (whitespace before the first field) and §5.2 (obs-fold): reject.
-            b' ' | b'\t' => return Err(bad("line folding or leading whitespace")),
-            _ => {}
+        if !TCHAR[c as usize] {
+            match c {
+                b'\r' => match buf.get(pos + 1) {
+                    None => partial!(buf, start, lim, TOO_LARGE),
+                    Some(b'\n') => {
+                        pos += 2;
+                        break;
+                    }
+                    Some(_) => return Err(bad("bare CR")),
+                },
+                b'\n' => return Err(bad("bare LF")),
+                // RFC 9112 §2.2 (whitespace before the first field) and §5.2 (obs-fold): reject.
+                b' ' | b'\t' => return Err(bad("line folding or leading whitespace")),
+                _ => return Err(bad("invalid field name")),
+            }
         }
         let n0 = pos;
+        pos = scan_name(buf, pos);
         while pos < len && TCHAR[buf[pos] as usize] {
             pos += 1;
         }
@@ -177,7 +181,11 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
         }
         let name = Span(n0 as u32, pos as u32);
         pos += 1;
-        while pos < len && (buf[pos] == b' ' || buf[pos] == b'\t') {
+        // OWS: usually exactly one SP
+        if buf.get(pos) == Some(&b' ') {
+            pos += 1;
+        }
+        while let Some(b' ' | b'\t') = buf.get(pos) {
             pos += 1;
         }
         let v0 = pos;
@@ -196,8 +204,11 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
             Some(_) => return Err(bad("bare CR")),
         }
         let mut v1 = pos;
-        while v1 > v0 && (buf[v1 - 1] == b' ' || buf[v1 - 1] == b'\t') {
-            v1 -= 1;
+        if v1 > v0 && matches!(buf[v1 - 1], b' ' | b'\t') {
+            // trailing OWS is rare: trim it
+            while v1 > v0 && matches!(buf[v1 - 1], b' ' | b'\t') {
+                v1 -= 1;
+            }
         }
         pos += 2;
         if fields.len() - f0 >= lim.max_fields {
@@ -208,6 +219,10 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
         sem.field(name.of(buf), value.of(buf), value)?;
     }
 
+    // (the size is checked here rather than per line: growth of the buffer bounds the scan)
+    if pos - start > lim.max_head {
+        return Err(TOO_LARGE);
+    }
     let form = uri::target_form(target.of(buf), kind == method::MethodKind::Connect)
         .ok_or(bad("invalid request-target form"))?;
     if form == uri::TargetForm::Asterisk && kind.forbids_asterisk() {

@@ -70,12 +70,23 @@ pub(crate) fn is_host_port(v: &[u8], port_required: bool) -> bool {
             _ => return false,
         }
     } else {
-        match v.iter().rposition(|&b| b == b':') {
-            Some(c) => (&v[..c], Some(&v[c + 1..])),
-            None => (v, None),
+        // one forward pass: reg-name bytes up to an optional ':'
+        let mut i = super::simd::scan_host(v, 0);
+        while i < v.len() {
+            let b = v[i];
+            if HOST[b as usize] {
+                i += 1;
+            } else if b == b'%' && i + 2 < v.len() && v[i + 1].is_ascii_hexdigit() && v[i + 2].is_ascii_hexdigit() {
+                i += 3;
+            } else if b == b':' {
+                break;
+            } else {
+                return false;
+            }
         }
+        (&v[..i], v.get(i + 1..))
     };
-    if host.is_empty() || (host[0] != b'[' && !is_reg_name(host)) {
+    if host.is_empty() {
         return false;
     }
     match port {
@@ -84,23 +95,12 @@ pub(crate) fn is_host_port(v: &[u8], port_required: bool) -> bool {
     }
 }
 
-fn is_reg_name(h: &[u8]) -> bool {
-    let mut i = 0;
-    while i < h.len() {
-        let b = h[i];
-        if !REG_NAME[b as usize] {
-            return false;
-        }
-        if b == b'%' {
-            if i + 2 >= h.len() || !h[i + 1].is_ascii_hexdigit() || !h[i + 2].is_ascii_hexdigit() {
-                return false;
-            }
-            i += 2;
-        }
-        i += 1;
-    }
-    true
-}
+/// `reg-name` bytes other than `%` (which needs two hex digits after it).
+static HOST: [bool; 256] = {
+    let mut t = REG_NAME;
+    t[b'%' as usize] = false;
+    t
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,77 @@
+//! Thin wrappers over crate-private pieces for the benchmarks in `benches/`. Not a stable API.
+
+use crate::buf::BufPool;
+use crate::http::head::Field;
+use crate::http::parse::{parse_head, Limits};
+use crate::http::response::Ctx;
+use crate::Response;
+use std::sync::Arc;
+
+/// The request-head parser with a reusable field list.
+#[derive(Default)]
+pub struct HeadParser {
+    fields: Vec<Field>,
+    limits: Limits,
+}
+
+impl HeadParser {
+    /// Parses a head at RFC 9112 strictness: `Ok(Some(len))`, `Ok(None)` if partial, or the
+    /// status of the error.
+    pub fn parse(&mut self, buf: &[u8]) -> Result<Option<usize>, u16> {
+        self.fields.clear();
+        match parse_head(buf, 0, &self.limits, &mut self.fields) {
+            Ok(Some(h)) => Ok(Some(h.end as usize)),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.status),
+        }
+    }
+}
+
+/// A reusable response, as a worker holds one.
+pub struct Encoder {
+    resp: Response,
+}
+
+impl Default for Encoder {
+    fn default() -> Encoder {
+        let mut resp = Response::with_capacity();
+        resp.ctx = Ctx { server: Some(Arc::from(&b"Server: shockwave\r\n"[..])), ..Ctx::default() };
+        Encoder { resp }
+    }
+}
+
+impl Encoder {
+    /// Encodes the plaintext "Hello, World!" response (status line, Server, Date, Content-Type,
+    /// Content-Length, 13-byte body); returns its length.
+    pub fn hello(&mut self) -> usize {
+        let r = &mut self.resp;
+        r.reset();
+        r.set_content_type("text/plain");
+        r.write_body(b"Hello, World!");
+        r.finish();
+        let n = r.out.len();
+        r.out.clear();
+        n
+    }
+}
+
+/// One poller's tiered buffer free lists.
+pub struct Pool(BufPool);
+
+impl Default for Pool {
+    fn default() -> Pool {
+        let p = BufPool::new();
+        p.warm_up(64);
+        Pool(p)
+    }
+}
+
+impl Pool {
+    /// Takes a buffer of at least `n` bytes and gives it back.
+    pub fn cycle(&self, n: usize) -> usize {
+        let b = self.0.acquire(n);
+        let cap = b.capacity();
+        self.0.release(b);
+        cap
+    }
+}
