@@ -537,3 +537,43 @@ fn request_accessors() {
     assert!(rs[0].text().starts_with("GET /z None HTTP/1.1 other.example "), "{}", rs[0].text());
     s.shutdown();
 }
+
+/// Regression (found by the soak): a response that could not be written because its client
+/// reset the connection must never be sent on the next connection the worker serves.
+#[test]
+fn a_failed_write_never_leaks_into_the_next_connection() {
+    let s = start(Server::builder().pollers(1).workers(1), |req: &Request, resp: &mut Response| {
+        let mut body = Vec::new();
+        if let Err(e) = req.body_reader().read_to_end(&mut body) {
+            resp.set_status(400);
+            resp.write_body(format!("LEAK {e}").as_bytes());
+            return;
+        }
+        resp.write_body(b"mine");
+    });
+    for _ in 0..20 {
+        // a large (streamed) upload whose client resets mid-body
+        let a = std::net::TcpStream::connect(s.local_addr()).unwrap();
+        (&a).write_all(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 500000\r\n\r\n").unwrap();
+        (&a).write_all(&[b'x'; 100_000]).unwrap();
+        let linger = libc::linger { l_onoff: 1, l_linger: 0 };
+        // SAFETY: setsockopt with a valid linger struct on an open socket.
+        unsafe {
+            use std::os::fd::AsRawFd;
+            libc::setsockopt(
+                a.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&linger as *const libc::linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            );
+        }
+        drop(a); // RST
+        let mut b = Client::connect(s.local_addr());
+        b.send(&get("/"));
+        let r = b.read_response();
+        assert_eq!((r.status, r.text().as_str()), (200, "mine"));
+        assert!(b.read_response_within(false, Duration::from_millis(50)).is_none(), "no stray response");
+    }
+    s.shutdown();
+}

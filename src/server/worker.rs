@@ -83,6 +83,14 @@ impl Worker {
 
     /// Serves a connection until it has nothing more to answer, then hands it back.
     fn serve(&mut self, slot: &Arc<Slot>) {
+        self.serve_conn(slot);
+        // Output belongs to one connection: whatever could not be written is dropped with it,
+        // never carried to the next connection this thread serves.
+        debug_assert!(self.resp.out.is_empty(), "unwritten output left behind");
+        self.resp.out.clear();
+    }
+
+    fn serve_conn(&mut self, slot: &Arc<Slot>) {
         let shared = self.shared.clone();
         let pool = &shared.pollers[slot.poller].pool;
         let cfg = &shared.cfg;
@@ -139,6 +147,9 @@ impl Worker {
                         shared.counters.rejected.fetch_add(1, Relaxed);
                         encode_error(&mut self.resp.out, e.status, e.reason, cfg.server_line.as_deref());
                         c.close_after = true;
+                        if !self.write_out(&mut c, pool) {
+                            return shared.close(slot, &mut c);
+                        }
                     }
                 }
             }
@@ -154,23 +165,32 @@ impl Worker {
         }
     }
 
-    /// Writes the encoded responses; keeps what the socket refuses in the connection.
+    /// Writes the encoded responses; keeps what the socket refuses in the connection. `false`
+    /// if the connection failed. Either way `resp.out` is empty afterwards: nothing meant for
+    /// this connection may ever reach the next one this thread serves.
     fn write_out(&mut self, c: &mut Conn, pool: &BufPool) -> bool {
-        let Some(sock) = c.socket.as_mut() else { return false };
         let out = &self.resp.out;
         let mut n = 0;
-        while n < out.len() {
-            match sock.write(&out[n..]) {
-                Ok(0) => return false,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
+        let ok = match c.socket.as_mut() {
+            None => false,
+            Some(sock) => loop {
+                if n == out.len() {
+                    break true;
+                }
+                match sock.write(&out[n..]) {
+                    Ok(0) => break false,
+                    Ok(k) => n += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break true,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break false,
+                }
+            },
+        };
+        if ok {
+            c.keep_output(&out[n..], pool);
         }
-        c.keep_output(&out[n..], pool);
         self.resp.out.clear();
-        true
+        ok
     }
 
     /// Runs the handler for every framed request, in order, encoding into `resp.out`.
