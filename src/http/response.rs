@@ -159,6 +159,19 @@ impl Response {
         r
     }
 
+    /// Gives back memory a large response made these buffers grow to, so a worker that once
+    /// built a 100 MB body does not keep 100 MB forever (small responses never trigger this, so
+    /// steady-state requests still allocate nothing).
+    pub(crate) fn trim_capacity(&mut self) {
+        const KEEP: usize = 256 * 1024;
+        for v in [&mut self.body, &mut self.out, &mut self.headers] {
+            if v.capacity() > KEEP {
+                v.clear();
+                v.shrink_to(KEEP / 8);
+            }
+        }
+    }
+
     /// Clears everything the handler set, keeping capacity (and `out`, which may hold earlier
     /// responses of the batch).
     pub(crate) fn reset(&mut self) {

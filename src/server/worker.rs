@@ -88,6 +88,7 @@ impl Worker {
         // never carried to the next connection this thread serves.
         debug_assert!(self.resp.out.is_empty(), "unwritten output left behind");
         self.resp.out.clear();
+        self.resp.trim_capacity();
     }
 
     fn serve_conn(&mut self, slot: &Arc<Slot>) {
