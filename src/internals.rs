@@ -35,7 +35,7 @@ pub struct Encoder {
 impl Default for Encoder {
     fn default() -> Encoder {
         let mut resp = Response::with_capacity();
-        resp.ctx = Ctx { server: Some(Arc::from(&b"Server: shockwave\r\n"[..])), ..Ctx::default() };
+        resp.set_ctx(Ctx { server: Some(Arc::from(&b"Server: shockwave\r\n"[..])), ..Ctx::default() });
         Encoder { resp }
     }
 }

@@ -1,7 +1,8 @@
 //! The `Date` header value, formatted once per second and shared by every thread.
 //!
-//! A process-wide seqlock over four `AtomicU64` words holds the 29-byte IMF-fixdate
-//! (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7). Pollers call [`refresh`] on each loop
+//! A process-wide seqlock over five `AtomicU64` words holds the whole 37-byte field line
+//! `Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n` (an IMF-fixdate, RFC 9110 §5.6.7), so encoding a
+//! response copies it in one piece. Pollers call [`refresh`] on each loop
 //! turn (a clock read and a compare); when the second changes, one of them reformats and
 //! publishes. Readers copy the words and retry if a write overlapped: no lock, no allocation,
 //! no shared cache line written on the per-request path.
@@ -11,19 +12,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Length of an IMF-fixdate.
 pub(crate) const LEN: usize = 29;
+/// Length of the field line `Date: <IMF-fixdate>\r\n`.
+pub(crate) const LINE: usize = LEN + 8;
+const WORDS: usize = LINE.div_ceil(8);
 
 struct Shared {
     /// Even: stable. Odd: a writer is publishing.
     seq: AtomicU32,
     secs: AtomicU64,
-    words: [AtomicU64; 4],
+    words: [AtomicU64; WORDS],
 }
 
-static DATE: Shared = Shared {
-    seq: AtomicU32::new(0),
-    secs: AtomicU64::new(0),
-    words: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
-};
+static DATE: Shared =
+    Shared { seq: AtomicU32::new(0), secs: AtomicU64::new(0), words: [const { AtomicU64::new(0) }; WORDS] };
 
 /// Publishes the date of `now` if its second differs from the published one.
 pub(crate) fn refresh(now: SystemTime) {
@@ -35,8 +36,10 @@ pub(crate) fn refresh(now: SystemTime) {
     if s & 1 == 1 || DATE.seq.compare_exchange(s, s + 1, Acquire, Relaxed).is_err() {
         return; // another thread is publishing this second
     }
-    let mut b = [0u8; 32];
-    b[..LEN].copy_from_slice(&format(secs));
+    let mut b = [0u8; WORDS * 8];
+    b[..6].copy_from_slice(b"Date: ");
+    b[6..6 + LEN].copy_from_slice(&format(secs));
+    b[6 + LEN..LINE].copy_from_slice(b"\r\n");
     for (i, w) in DATE.words.iter().enumerate() {
         let mut x = [0u8; 8];
         x.copy_from_slice(&b[i * 8..i * 8 + 8]);
@@ -46,8 +49,8 @@ pub(crate) fn refresh(now: SystemTime) {
     DATE.seq.store(s + 2, Release);
 }
 
-/// The current `Date` value.
-pub(crate) fn now() -> [u8; LEN] {
+/// The current `Date` field line, `Date: <IMF-fixdate>\r\n`.
+pub(crate) fn line() -> [u8; LINE] {
     loop {
         let s1 = DATE.seq.load(Acquire);
         if s1 == 0 {
@@ -59,14 +62,14 @@ pub(crate) fn now() -> [u8; LEN] {
             std::hint::spin_loop();
             continue;
         }
-        let mut b = [0u8; 32];
+        let mut b = [0u8; WORDS * 8];
         for (i, w) in DATE.words.iter().enumerate() {
             b[i * 8..i * 8 + 8].copy_from_slice(&w.load(Relaxed).to_le_bytes());
         }
         fence(Acquire);
         if DATE.seq.load(Relaxed) == s1 {
-            let mut out = [0u8; LEN];
-            out.copy_from_slice(&b[..LEN]);
+            let mut out = [0u8; LINE];
+            out.copy_from_slice(&b[..LINE]);
             return out;
         }
     }
@@ -128,6 +131,8 @@ mod tests {
     }
 
     fn now_date() -> [u8; LEN] {
-        now()
+        let l = line();
+        assert!(l.starts_with(b"Date: ") && l.ends_with(b"\r\n"));
+        l[6..6 + LEN].try_into().unwrap()
     }
 }

@@ -314,7 +314,12 @@ impl Semantics {
         }
         match self.host {
             None if minor >= 1 => return Err(bad("missing Host")),
-            Some(h) if !uri::is_host_port(h.of(buf), false) => return Err(bad("invalid Host")),
+            Some(h)
+                if !super::simd::short_host_port(buf, h.0 as usize, h.1 as usize)
+                    && !uri::is_host_port(h.of(buf), false) =>
+            {
+                return Err(bad("invalid Host"))
+            }
             _ => {}
         }
         let framing = if self.te_present {

@@ -118,6 +118,8 @@ pub struct Response {
     stream: Stream,
     pub(crate) out: Vec<u8>,
     pub(crate) ctx: Ctx,
+    /// `HTTP/1.1 200 OK\r\n` and the `Server` line, for the common case in one copy.
+    ok_prefix: Vec<u8>,
 }
 
 /// `token` (RFC 9110 §5.6.2).
@@ -145,7 +147,18 @@ impl Response {
             stream: Stream::Off,
             out: Vec::new(),
             ctx: Ctx::default(),
+            ok_prefix: Vec::new(),
         }
+    }
+
+    /// Sets the per-worker context (server line, timeouts) and precomputes what depends on it.
+    pub(crate) fn set_ctx(&mut self, ctx: Ctx) {
+        self.ok_prefix.clear();
+        self.ok_prefix.extend_from_slice(status::line(200).unwrap_or_default());
+        if let Some(s) = &ctx.server {
+            self.ok_prefix.extend_from_slice(s);
+        }
+        self.ctx = ctx;
     }
 
     /// A response whose buffers start at working size, so a worker's first requests do not
@@ -279,6 +292,9 @@ impl Response {
 
     /// Removes every value of header `name`.
     pub fn remove_header(&mut self, name: &str) {
+        if self.lines.is_empty() && self.flags & (HAS_DATE | HAS_SERVER) == 0 && self.declared_len.is_none() {
+            return;
+        }
         match name.len() {
             4 if name.eq_ignore_ascii_case("date") => self.flags &= !HAS_DATE,
             6 if name.eq_ignore_ascii_case("server") => self.flags &= !HAS_SERVER,
@@ -327,19 +343,24 @@ impl Response {
             17 if name.eq_ignore_ascii_case("transfer-encoding") => return,
             _ => {}
         }
+        let value = value.trim_ascii();
+        self.headers.reserve(name.len() + value.len() + 4);
         let s = self.headers.len() as u32;
         self.headers.extend_from_slice(name.as_bytes());
         self.lines.push((s, self.headers.len() as u32));
         self.headers.extend_from_slice(b": ");
         let v0 = self.headers.len();
-        self.headers.extend_from_slice(value.trim_ascii());
-        for b in &mut self.headers[v0..] {
-            if *b < 0x20 && *b != b'\t' || *b == 0x7f {
-                *b = b' ';
+        self.headers.extend_from_slice(value);
+        if value.iter().any(|&b| !super::tables::FIELD_VALUE[b as usize] || b == b'\t') {
+            // a CTL (or HTAB) somewhere: sanitise, so handler data can never split the response
+            for b in &mut self.headers[v0..] {
+                if *b < 0x20 && *b != b'\t' || *b == 0x7f {
+                    *b = b' ';
+                }
             }
-        }
-        while self.headers.len() > v0 && matches!(self.headers.last(), Some(b' ' | b'\t')) {
-            self.headers.pop();
+            while self.headers.len() > v0 && matches!(self.headers.last(), Some(b' ' | b'\t')) {
+                self.headers.pop();
+            }
         }
         self.headers.extend_from_slice(b"\r\n");
     }
@@ -393,16 +414,18 @@ impl Response {
     fn encode_head(&mut self, length: Option<u64>) {
         let (body_allowed, close) = (self.body_allowed(), !self.ctx.keep_alive || self.wants_close());
         let out = &mut self.out;
-        status::write_line(out, self.status, self.reason);
-        if self.flags & HAS_SERVER == 0 {
-            if let Some(s) = &self.ctx.server {
-                out.extend_from_slice(s);
+        if self.status == 200 && self.reason.is_none() && self.flags & HAS_SERVER == 0 {
+            out.extend_from_slice(&self.ok_prefix);
+        } else {
+            status::write_line(out, self.status, self.reason);
+            if self.flags & HAS_SERVER == 0 {
+                if let Some(s) = &self.ctx.server {
+                    out.extend_from_slice(s);
+                }
             }
         }
         if self.flags & HAS_DATE == 0 {
-            out.extend_from_slice(b"Date: ");
-            out.extend_from_slice(&date::now());
-            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(&date::line());
         }
         out.extend_from_slice(&self.headers);
         if body_allowed {
@@ -530,9 +553,8 @@ pub(crate) fn encode_error(out: &mut Vec<u8>, code: u16, detail: &str, server: O
     if let Some(s) = server {
         out.extend_from_slice(s);
     }
-    out.extend_from_slice(b"Date: ");
-    out.extend_from_slice(&date::now());
-    out.extend_from_slice(b"\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ");
+    out.extend_from_slice(&date::line());
+    out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
     let phrase = status::reason(code).unwrap_or("Error");
     let body_len = phrase.len() + if detail.is_empty() { 0 } else { 2 + detail.len() } + 1;
     fmt::push_u64(out, body_len as u64);
@@ -578,7 +600,7 @@ mod tests {
 
     fn encoded(f: impl FnOnce(&mut Response), ctx: Ctx) -> String {
         let mut r = Response::new();
-        r.ctx = ctx;
+        r.set_ctx(ctx);
         f(&mut r);
         r.finish();
         let s = String::from_utf8(r.out).unwrap();

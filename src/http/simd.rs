@@ -121,6 +121,40 @@ mod imp {
         /// Host bytes `[A-Za-z0-9.-]`; the caller judges the rest with the full table.
         scan_host => host_sse2
     );
+
+    /// Fast accept for the common `Host` value `name[:port]` of at most 16 bytes: `buf[s..e]`
+    /// is `[A-Za-z0-9.-]+` optionally followed by `:` and digits. Reads 16 bytes from `s`, so
+    /// it needs that much room in `buf` (there always is inside a head, which ends in CRLF CRLF).
+    /// `false` means "not shown valid here" (the caller runs the full check), never "invalid".
+    #[inline]
+    pub(crate) fn short_host_port(buf: &[u8], s: usize, e: usize) -> bool {
+        if e <= s || e - s > 16 || s + 16 > buf.len() {
+            return false;
+        }
+        // SAFETY: SSE2 is in the x86_64 baseline; the bounds were checked above.
+        unsafe { short_host_port_sse2(buf, s, e - s) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    unsafe fn short_host_port_sse2(buf: &[u8], s: usize, len: usize) -> bool {
+        // SAFETY: the caller checked s + 16 <= buf.len().
+        let x = unsafe { load(buf, s) };
+        let inside = ((1u32 << len) - 1) as i32; // lanes of the value
+        let name = _mm_movemask_epi8(_mm_or_si128(alnum_dash(x), _mm_cmpeq_epi8(x, _mm_set1_epi8(b'.' as i8))));
+        let colon = _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(b':' as i8))) & inside;
+        if colon == 0 {
+            return name & inside == inside;
+        }
+        let at = colon.trailing_zeros();
+        let before = (1i32 << at) - 1;
+        let after = inside & !before & !(1 << at);
+        let digit = _mm_movemask_epi8(_mm_and_si128(
+            _mm_cmpgt_epi8(x, _mm_set1_epi8(b'0' as i8 - 1)),
+            _mm_cmplt_epi8(x, _mm_set1_epi8(b'9' as i8 + 1)),
+        ));
+        at > 0 && name & before == before && digit & after == after
+    }
     baseline!(
         /// The common field-name bytes `[A-Za-z0-9-]`; the caller continues with the full `tchar`
         /// table from the first other byte (normally the colon).
@@ -226,14 +260,45 @@ mod imp {
     pub(crate) fn scan_host(_s: &[u8], i: usize) -> usize {
         i
     }
+
+    pub(crate) fn short_host_port(_buf: &[u8], _s: usize, _e: usize) -> bool {
+        false
+    }
 }
 
-pub(crate) use imp::{scan_host, scan_name, scan_target, scan_value};
+pub(crate) use imp::{scan_host, scan_name, scan_target, scan_value, short_host_port};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::http::tables::{FIELD_VALUE, TARGET, TCHAR};
+
+    #[test]
+    fn short_host_port_only_accepts_valid_hosts() {
+        let cases = [
+            ("localhost", true),
+            ("127.0.0.1:8080", true),
+            ("a-b.c:1", true),
+            ("a:", true),
+            ("0123456789abcdef", true),
+            (":80", false),
+            ("a:b", false),
+            ("a::1", false),
+            ("a b", false),
+            ("a@b", false),
+            ("a_b", false), // valid reg-name, but outside the fast class: full check decides
+            ("[::1]:80", false),
+        ];
+        for (h, fast) in cases {
+            let mut buf = h.as_bytes().to_vec();
+            buf.extend_from_slice(b"\r\nX: y\r\n\r\n.......");
+            assert_eq!(short_host_port(&buf, 0, h.len()), fast, "{h}");
+            if fast {
+                assert!(crate::http::uri::is_host_port(h.as_bytes(), false), "{h}");
+            }
+        }
+        assert!(!short_host_port(b"localhost", 0, 9), "no room for the 16-byte load");
+    }
 
     #[test]
     fn scans_agree_with_the_tables_at_every_position_and_length() {

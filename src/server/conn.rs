@@ -35,8 +35,9 @@ pub(crate) struct Ready {
     pub head: Head,
     /// Decoded body bytes in the read buffer.
     pub body: Span,
-    /// The rest of the body, still on the socket.
-    pub rest: Option<Rest>,
+    /// The rest of the body, still on the socket (boxed: rare, and it would double the size of
+    /// every framed request).
+    pub rest: Option<Box<Rest>>,
 }
 
 /// The first request not yet complete.
@@ -394,6 +395,7 @@ impl Conn {
     }
 
     fn push(&mut self, head: Head, body: Span, rest: Option<Rest>, next: usize) {
+        let rest = rest.map(Box::new);
         self.rpos = next;
         self.continue_sent = false;
         if !head.keep_alive() {

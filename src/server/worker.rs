@@ -33,8 +33,11 @@ pub(crate) struct Worker {
 impl Worker {
     pub(crate) fn new(shared: Arc<Shared>, id: usize) -> Worker {
         let mut resp = Response::with_capacity();
-        resp.ctx =
-            Ctx { server: shared.cfg.server_line.clone(), write_timeout: shared.cfg.write_timeout, ..Ctx::default() };
+        resp.set_ctx(Ctx {
+            server: shared.cfg.server_line.clone(),
+            write_timeout: shared.cfg.write_timeout,
+            ..Ctx::default()
+        });
         Worker { shared, id, req: Request::empty(), resp }
     }
 
@@ -223,7 +226,7 @@ impl Worker {
                     *self.req.stream.lock() = Some(BodyStream {
                         fd,
                         timeout: cfg.body_timeout,
-                        rest,
+                        rest: *rest,
                         send_continue: head.has(Head::EXPECT_CONTINUE) && ready.body.len() == 0,
                         failed: false,
                     });
