@@ -195,6 +195,21 @@ stop_server() {
   wait_port_free || warn "port $PORT still busy after stopping $SERVER_NAME"
 }
 
+# command_line SCRIPT VAR...: the exact command for the report, with every knob the caller set.
+command_line() {
+  local script="$1" v env=""
+  shift
+  for v in "$@"; do
+    if [ -n "${!v+x}" ]; then
+      case "${!v}" in
+        *[!A-Za-z0-9_.:/,-]*|"") env+="$v=\"${!v}\" " ;;
+        *) env+="$v=${!v} " ;;
+      esac
+    fi
+  done
+  echo "${env}scripts/$script"
+}
+
 # utime+stime of a whole process (all threads), in clock ticks.
 # Fields 14 and 15 of /proc/PID/stat; parsed after the ")" closing comm.
 cpu_ticks() {

@@ -20,19 +20,10 @@
 set -euo pipefail
 
 BENCH_TAG=bench-memory
-CMD_ENV=""
-for v in MEM_SERVERS CONNS SETTLE THREADS ADDR NO_BUILD; do
-  if [ -n "${!v+x}" ]; then
-    case "${!v}" in
-      *[!A-Za-z0-9_.:/,-]*|"") CMD_ENV+="$v=\"${!v}\" " ;;
-      *) CMD_ENV+="$v=${!v} " ;;
-    esac
-  fi
-done
-CMD_LINE="${CMD_ENV}scripts/bench-memory.sh${*:+ $*}"
 
 # shellcheck source=scripts/bench-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+CMD_LINE="$(command_line bench-memory.sh MEM_SERVERS CONNS SETTLE THREADS ADDR NO_BUILD)${*:+ $*}"
 cd "$ROOT"
 
 MEM_SERVERS="${MEM_SERVERS:-shockwave fasthttp hyper}"

@@ -24,19 +24,10 @@ set -euo pipefail
 
 BENCH_TAG=bench-peers
 # The exact command, for the report: every knob that the caller set.
-CMD_ENV=""
-for v in SERVERS SCENARIOS PLACEMENTS DURATION WARMUP PAUSE RETRY_NOISY ADDR SERVER_CPU CLIENT_CPU SHOCKWAVE_WORKERS NO_BUILD; do
-  if [ -n "${!v+x}" ]; then
-    case "${!v}" in
-      *[!A-Za-z0-9_.:/,-]*|"") CMD_ENV+="$v=\"${!v}\" " ;;
-      *) CMD_ENV+="$v=${!v} " ;;
-    esac
-  fi
-done
-CMD_LINE="${CMD_ENV}scripts/bench-peers.sh${*:+ $*}"
 
 # shellcheck source=scripts/bench-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+CMD_LINE="$(command_line bench-peers.sh SERVERS SCENARIOS PLACEMENTS DURATION WARMUP PAUSE RETRY_NOISY ADDR SERVER_CPU CLIENT_CPU SHOCKWAVE_WORKERS NO_BUILD)${*:+ $*}"
 cd "$ROOT"
 
 SERVERS="${SERVERS:-shockwave fasthttp hyper actix may_minihttp tiny_http astra floor}"

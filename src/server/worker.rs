@@ -217,12 +217,10 @@ impl Worker {
             if let Some(rest) = ready.rest {
                 // The handler may block on the socket: send what earlier requests produced first.
                 if let Some(fd) = fd {
-                    if fd.write_all_blocking(&self.resp.out, cfg.write_timeout).is_err() {
+                    if !flush_blocking(&mut self.resp.out, fd, cfg.write_timeout) {
                         c.close_after = true;
-                        self.resp.out.clear();
                         break;
                     }
-                    self.resp.out.clear();
                     *self.req.stream.lock() = Some(BodyStream {
                         fd,
                         timeout: cfg.body_timeout,
@@ -285,12 +283,10 @@ impl Worker {
             }
             if self.resp.out.len() > OUT_HIGH_WATER {
                 if let Some(fd) = fd {
-                    if fd.write_all_blocking(&self.resp.out, cfg.write_timeout).is_err() {
+                    if !flush_blocking(&mut self.resp.out, fd, cfg.write_timeout) {
                         c.close_after = true;
-                        self.resp.out.clear();
                         break;
                     }
-                    self.resp.out.clear();
                 }
             }
         }
@@ -309,4 +305,13 @@ impl Worker {
             c.replace_input(&bytes, pool);
         }
     }
+}
+
+/// Writes pending output before the handler gets the socket (a streamed body) or to cap memory
+/// in a long batch, waiting up to the write timeout. `false` if the connection failed; the
+/// output is gone either way.
+fn flush_blocking(out: &mut Vec<u8>, fd: crate::sys::Fd, timeout: std::time::Duration) -> bool {
+    let ok = fd.write_all_blocking(out, timeout).is_ok();
+    out.clear();
+    ok
 }
