@@ -577,3 +577,29 @@ fn a_failed_write_never_leaks_into_the_next_connection() {
     }
     s.shutdown();
 }
+
+/// Regression: while a graceful shutdown waits for a slow request, idle pool threads must sleep
+/// rather than spin (they once polled for the pollers' end without pausing).
+#[test]
+fn shutdown_waits_without_spinning() {
+    let s = start(Server::builder().pollers(2).workers(8), |_req: &Request, resp: &mut Response| {
+        std::thread::sleep(Duration::from_secs(1));
+        resp.write_body(b"late");
+    });
+    let mut c = Client::connect(s.local_addr());
+    c.send(&get("/"));
+    std::thread::sleep(Duration::from_millis(100));
+    let cpu = || {
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage fills the struct we pass.
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+        Duration::new(u.ru_utime.tv_sec as u64, u.ru_utime.tv_usec as u32 * 1000)
+            + Duration::new(u.ru_stime.tv_sec as u64, u.ru_stime.tv_usec as u32 * 1000)
+    };
+    let before = cpu();
+    s.shutdown(); // returns once the slow request has been answered
+    let used = cpu() - before;
+    assert_eq!(c.read_response().text(), "late");
+    println!("CPU during a ~0.9 s shutdown wait: {used:?}");
+    assert!(used < Duration::from_millis(300), "threads spun during shutdown: {used:?} of CPU");
+}

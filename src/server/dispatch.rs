@@ -40,6 +40,8 @@ pub(crate) type Job = Arc<Slot>;
 pub(crate) const STALL: Duration = Duration::from_millis(2);
 /// A parked thread wakes up this often to look for work and shutdown.
 const PARK_TIMEOUT: Duration = Duration::from_millis(200);
+/// How often a parked thread looks again while the server shuts down.
+const STOP_NAP: Duration = Duration::from_millis(5);
 
 /// The monitor's memory of its last look at the queue.
 pub(crate) struct StallCheck {
@@ -181,8 +183,9 @@ impl Dispatch {
     pub(crate) fn park(&self, me: usize, parker: &Parker, work: impl Fn() -> bool) {
         self.sleeping[me].store(true, Release);
         self.sleepers.fetch_add(1, AcqRel);
-        if !work() && !self.is_stopped() {
-            parker.park_timeout(PARK_TIMEOUT);
+        if !work() {
+            // once stopping, nap briefly so threads notice the pollers finishing without spinning
+            parker.park_timeout(if self.is_stopped() { STOP_NAP } else { PARK_TIMEOUT });
         }
         if self.sleeping[me].compare_exchange(true, false, AcqRel, Relaxed).is_ok() {
             self.sleepers.fetch_sub(1, AcqRel);
