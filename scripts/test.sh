@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The README's test command. Installs what the tests need (curl, python3), runs every test
+# The README's test command. Installs what the tests need (curl, python3, prlimit), runs every test
 # target and the doctests, then the shared RFC 9112 conformance sets against examples/echo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh curl python3
+scripts/install-deps.sh curl python3 prlimit:util-linux
+cargo build --examples   # tests/limits.rs runs examples/hello as a subprocess
 cargo test --all-targets
 cargo test --doc
 scripts/conformance.sh
