@@ -377,6 +377,12 @@ fn chunked_coding() {
         rej(35, "trailer without colon", post(te, "5\r\nhello\r\n0\r\nbad trailer\r\n\r\n"), 400),
         rej(35, "obs-fold in trailers", post(te, "5\r\nhello\r\n0\r\nX: a\r\n b\r\n\r\n"), 400),
         rej(35, "NUL in trailer", post(te, "5\r\nhello\r\n0\r\nX: a\0\r\n\r\n"), 400),
+        rej(
+            35,
+            "trailer section over 16 KiB",
+            post(te, &format!("5\r\nhello\r\n0\r\n{}\r\n", "X-T: abcdefghij\r\n".repeat(1100))),
+            431,
+        ),
         case(35, "EOF-less truncated chunked body waits", post(te, "5\r\nhello\r\n"), None, Some(false)),
     ]);
 }

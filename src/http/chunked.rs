@@ -293,6 +293,15 @@ mod tests {
     }
 
     #[test]
+    fn trailer_bytes_are_limited() {
+        let many: String = (0..MAX_TRAILER_BYTES / 16).map(|i| format!("X-T-{i:05}: abcd\r\n")).collect();
+        let input = format!("5\r\nhello\r\n0\r\n{many}\r\n");
+        assert_eq!(run(input.as_bytes(), 1000).map(|_| ()), Err(431));
+        let few: String = (0..10).map(|i| format!("X-T-{i:05}: abcd\r\n")).collect();
+        assert!(run(format!("5\r\nhello\r\n0\r\n{few}\r\n").as_bytes(), 1000).is_ok());
+    }
+
+    #[test]
     fn bytes_after_the_body_are_left_alone() {
         let (body, used) = run(b"1\r\nA\r\n0\r\n\r\nGET / HTTP/1.1\r\n", 1000).unwrap();
         assert_eq!((body.as_slice(), used), (&b"A"[..], 11));
