@@ -179,8 +179,9 @@ impl Response {
         const KEEP: usize = 256 * 1024;
         for v in [&mut self.body, &mut self.out, &mut self.headers] {
             if v.capacity() > KEEP {
-                v.clear();
-                v.shrink_to(KEEP / 8);
+                // replace rather than shrink in place: the big block goes back whole, which
+                // fragments the allocator's heap less than splitting it
+                *v = Vec::with_capacity(KEEP / 8);
             }
         }
     }
