@@ -205,12 +205,7 @@ impl Poller {
         if let Err(e) = self.poll.registry().register(&mut sock, token, Interest::READABLE | Interest::WRITABLE) {
             log::warn!("cannot register connection from {peer}: {e}");
             self.free_idx.push(idx);
-            if let Some(m) = &sh.per_ip {
-                let mut m = m.lock();
-                if let Some(n) = m.get_mut(&peer.ip()) {
-                    *n -= 1;
-                }
-            }
+            sh.release_ip(peer.ip());
             return;
         }
         let slot = self.spare.pop().unwrap_or_else(|| Arc::new(Slot::new(self.me, Conn::new())));

@@ -73,6 +73,12 @@ impl Shared {
     /// Accounts for a closed connection (the slot is already marked closed).
     pub(crate) fn connection_closed(&self, slot: Arc<Slot>, peer: IpAddr) {
         self.open.fetch_sub(1, Relaxed);
+        self.release_ip(peer);
+        self.pollers[slot.poller].closed.push(slot);
+    }
+
+    /// Gives back a connection counted against `peer`'s per-IP cap (no-op without a cap).
+    pub(crate) fn release_ip(&self, peer: IpAddr) {
         if let Some(m) = &self.per_ip {
             let mut m = m.lock();
             if let Some(n) = m.get_mut(&peer) {
@@ -82,7 +88,6 @@ impl Shared {
                 }
             }
         }
-        self.pollers[slot.poller].closed.push(slot);
     }
 }
 
