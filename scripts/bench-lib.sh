@@ -195,6 +195,22 @@ stop_server() {
   wait_port_free || warn "port $PORT still busy after stopping $SERVER_NAME"
 }
 
+# prepare_servers VAR: builds what the servers listed in $VAR need (with NO_BUILD set, only stages
+# an already built Shockwave); a Shockwave that fails to build is dropped from the list with a warning.
+prepare_servers() {
+  local -n list="$1"
+  if [ -z "${NO_BUILD:-}" ]; then
+    build_peers
+    [[ " $list " == *" fasthttp "* ]] && build_fasthttp
+    if [[ " $list " == *" shockwave "* ]] && ! build_shockwave; then
+      list="$(tr ' ' '\n' <<<"$list" | grep -vx shockwave | tr '\n' ' ')"
+    fi
+  elif [[ " $list " == *" shockwave "* ]]; then
+    stage_shockwave || warn "no built shockwave example (target/release/examples/hello)"
+  fi
+  return 0
+}
+
 # command_line SCRIPT VAR...: the exact command for the report, with every knob the caller set.
 command_line() {
   local script="$1" v env=""

@@ -68,16 +68,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 ensure_tools
-has() { [[ " $MEM_SERVERS " == *" $1 "* ]]; }
-if [ -z "${NO_BUILD:-}" ]; then
-  build_peers
-  has fasthttp && build_fasthttp
-  if has shockwave && ! build_shockwave; then
-    MEM_SERVERS="$(tr ' ' '\n' <<<"$MEM_SERVERS" | grep -vx shockwave | tr '\n' ' ')"
-  fi
-else
-  has shockwave && { stage_shockwave || warn "no built shockwave example (target/release/examples/hello)"; }
-fi
+prepare_servers MEM_SERVERS
 [ -x "$IDLECONNS" ] || die "missing $IDLECONNS (build benches/peers)"
 port_busy && die "port $PORT is already in use; stop whatever listens there first"
 mkdir -p "$RESULTS_DIR" "$WORK_DIR/logs"

@@ -69,16 +69,9 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------------ setup
 ensure_tools
-has() { [[ " $SERVERS " == *" $1 "* ]]; }
-if [ -z "${NO_BUILD:-}" ]; then
-  build_peers
-  has fasthttp && build_fasthttp
-  if has shockwave && ! build_shockwave; then
-    SERVERS="$(tr ' ' '\n' <<<"$SERVERS" | grep -vx shockwave | tr '\n' ' ')"
-  fi
-else
-  has fasthttp && ensure_go
-  has shockwave && { stage_shockwave || warn "no built shockwave example (target/release/examples/hello)"; }
+prepare_servers SERVERS
+if [ -n "${NO_BUILD:-}" ] && [[ " $SERVERS " == *" fasthttp "* ]]; then
+  ensure_go
 fi
 port_busy && die "port $PORT is already in use; stop whatever listens there first"
 
