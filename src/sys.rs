@@ -95,6 +95,16 @@ impl Fd {
     }
 }
 
+/// Lets the kernel keep a new connection on listener `fd` until its first bytes arrive, for at
+/// most `wait` (rounded up to whole seconds), before `accept` returns it.
+pub(crate) fn defer_accept(fd: RawFd, wait: Duration) -> io::Result<()> {
+    let secs = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).min(i32::MAX as u64) as libc::c_int;
+    let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `secs` is a live c_int and `len` its size.
+    syscall!(setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, (&secs as *const libc::c_int).cast(), len))
+        .map(drop)
+}
+
 /// Marks the calling thread `SCHED_BATCH`: when it wakes it does not preempt the thread
 /// running on its CPU, so a poller woken by new data lets the worker finish its batch (and
 /// vice versa), and hand-offs happen when a thread blocks instead of at every wake-up.

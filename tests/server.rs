@@ -296,6 +296,34 @@ fn timeouts_answer_408_and_close() {
 }
 
 #[test]
+fn a_silent_connection_waits_in_the_kernel_until_it_speaks() {
+    let quick = Duration::from_millis(300);
+    let s = start(Server::builder().pollers(1).workers(2).read_header_timeout(quick).idle_timeout(quick), hello);
+    let mut c = Client::connect(s.local_addr());
+    std::thread::sleep(quick);
+    assert_eq!(s.stats().connections_accepted, 0, "held until its first bytes");
+    c.send(&get("/"));
+    assert_eq!(c.read_response().status, 200);
+    assert_eq!(s.stats().connections_accepted, 1);
+    // One that never speaks is handed over after the deferral (1 s) and then timed out.
+    let mut silent = Client::connect(s.local_addr());
+    assert!(silent.closed_within(Duration::from_secs(5)));
+    assert_eq!(s.stats().connections_accepted, 2);
+    s.shutdown();
+
+    let s = start(Server::builder().pollers(1).workers(2).defer_accept(Duration::ZERO), hello);
+    let _c = Client::connect(s.local_addr());
+    for _ in 0..200 {
+        if s.stats().connections_accepted == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(s.stats().connections_accepted, 1, "accepted at once without deferral");
+    s.shutdown();
+}
+
+#[test]
 fn a_panicking_handler_gets_500_and_the_server_keeps_serving() {
     let s = start_default(|req: &Request, resp: &mut Response| {
         if req.path() == "/panic" {

@@ -27,6 +27,10 @@ pub(crate) const DEFAULT_MAX_REQUEST_BODY: u64 = 8 * 1024 * 1024;
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 16 * 1024;
 /// Connections waiting for a worker; beyond it the server answers 503 at once.
 pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+/// How long the kernel may hold a new connection waiting for its first bytes (`TCP_DEFER_ACCEPT`):
+/// every HTTP client speaks first, so the server wakes once per connection (accept and read
+/// together) instead of twice, and a connection that sends nothing holds no descriptor meanwhile.
+pub(crate) const DEFAULT_DEFER_ACCEPT: Duration = Duration::from_secs(1);
 /// How long a closing connection keeps draining input so the client reads the last response
 /// instead of a reset.
 pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -46,6 +50,7 @@ pub(crate) struct Config {
     pub limits: Limits,
     pub max_request_body: u64,
     pub max_connections: usize,
+    pub defer_accept: Duration,
     pub max_connections_per_ip: Option<usize>,
     pub max_requests_per_conn: Option<u64>,
     /// The encoded `Server: ...\r\n` line, or none.
@@ -72,6 +77,7 @@ impl Default for Config {
             },
             max_request_body: DEFAULT_MAX_REQUEST_BODY,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            defer_accept: DEFAULT_DEFER_ACCEPT,
             max_connections_per_ip: None,
             max_requests_per_conn: None,
             server_line: Some(Arc::from(&b"Server: shockwave\r\n"[..])),

@@ -112,6 +112,12 @@ impl Builder {
         max_request_body: u64 => |c, v| c.max_request_body = v;
         /// Open connections; beyond it new ones wait in the kernel's backlog. Default: 16384.
         max_connections: usize => |c, v| c.max_connections = v.max(1);
+        /// How long the kernel may hold a new connection until its first bytes arrive before
+        /// handing it over anyway (Linux `TCP_DEFER_ACCEPT`, whole seconds). No request waits
+        /// for it: a connection is accepted the moment data arrives. It saves a wake-up per
+        /// connection, and connections that never speak hold no descriptor meanwhile (the
+        /// header timeout starts once they are handed over). Zero turns it off. Default: 1 s.
+        defer_accept: Duration => |c, v| c.defer_accept = v;
         /// Open connections per client IP address; beyond it new ones are closed at once.
         /// Default: no limit.
         max_connections_per_ip: usize => |c, v| c.max_connections_per_ip = Some(v.max(1));
@@ -137,7 +143,7 @@ impl Builder {
     /// Binds the listening sockets (one per poller, `SO_REUSEPORT`). Errors such as an address
     /// in use surface here.
     pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
-        let listeners = listener::bind(addr, self.cfg.pollers)?;
+        let listeners = listener::bind(addr, self.cfg.pollers, self.cfg.defer_accept)?;
         let local = listeners[0].local_addr()?;
         Ok(Server { cfg: self.cfg, listeners, local })
     }

@@ -193,7 +193,6 @@ impl Poller {
             }
             *n += 1;
         }
-        let _ = sock.set_nodelay(true);
         let idx = self.free_idx.pop().unwrap_or_else(|| {
             self.slab.push(None);
             self.gens.push(0);
