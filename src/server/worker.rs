@@ -14,7 +14,6 @@ use crate::http::method::MethodKind;
 use crate::http::response::{encode_error, Ctx};
 use crate::{Request, Response};
 use crossbeam::sync::Parker;
-use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -172,16 +171,21 @@ impl Worker {
     /// Writes the encoded responses; keeps what the socket refuses in the connection. `false`
     /// if the connection failed. Either way `resp.out` is empty afterwards: nothing meant for
     /// this connection may ever reach the next one this thread serves.
+    ///
+    /// The last response of a connection is sent with [`write_last`](crate::sys::Fd::write_last): the caller closes
+    /// or shuts down the socket right after, or leaves what did not fit to the poller, whose
+    /// plain writes push it out.
     fn write_out(&mut self, c: &mut Conn, pool: &BufPool) -> bool {
         let out = &self.resp.out;
         let mut n = 0;
-        let ok = match c.socket.as_mut() {
+        let ok = match c.fd() {
             None => false,
-            Some(sock) => loop {
+            Some(fd) => loop {
                 if n == out.len() {
                     break true;
                 }
-                match sock.write(&out[n..]) {
+                let sent = if c.close_after { fd.write_last(&out[n..]) } else { fd.write(&out[n..]) };
+                match sent {
                     Ok(0) => break false,
                     Ok(k) => n += k,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break true,
