@@ -21,7 +21,7 @@ use crate::http::head::{Field, Framing, Head, HeadError, Span};
 use crate::http::parse::parse_head;
 use mio::net::TcpStream;
 use mio::Token;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
@@ -204,9 +204,9 @@ impl Conn {
             if self.rlen == self.rbuf.capacity() && !self.grow(pool, cfg) {
                 return Fill::Data; // full: frame what we have first
             }
-            let Some(sock) = self.socket.as_mut() else { return Fill::Eof };
+            let Some(fd) = self.fd() else { return Fill::Eof };
             let space = self.rbuf.capacity() - self.rlen;
-            match sock.read(&mut self.rbuf[self.rlen..]) {
+            match fd.read(&mut self.rbuf[self.rlen..]) {
                 Ok(0) => return Fill::Eof,
                 Ok(n) => {
                     self.rlen += n;
@@ -454,8 +454,8 @@ impl Conn {
     pub(crate) fn queue_output(&mut self, data: &[u8], pool: &BufPool) {
         if self.wpos == self.wlen {
             // Try the socket first: most of the time it takes everything.
-            if let Some(s) = self.socket.as_mut() {
-                if let Ok(n) = s.write(data) {
+            if let Some(fd) = self.fd() {
+                if let Ok(n) = fd.write(data) {
                     return self.keep_output(&data[n..], pool);
                 }
             }
@@ -488,8 +488,8 @@ impl Conn {
     /// Writes buffered output. `Ok(true)` when all of it is out.
     pub(crate) fn flush(&mut self, pool: &BufPool) -> io::Result<bool> {
         while self.wpos < self.wlen {
-            let Some(s) = self.socket.as_mut() else { return Err(io::ErrorKind::NotConnected.into()) };
-            match s.write(&self.wbuf[self.wpos..self.wlen]) {
+            let Some(fd) = self.fd() else { return Err(io::ErrorKind::NotConnected.into()) };
+            match fd.write(&self.wbuf[self.wpos..self.wlen]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.wpos += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
@@ -520,9 +520,9 @@ impl Conn {
     /// Discards input of a lingering connection. `true` when it can be closed.
     pub(crate) fn linger_read(&mut self) -> bool {
         let mut scratch = [0u8; 4096];
-        let Some(s) = self.socket.as_mut() else { return true };
+        let Some(fd) = self.fd() else { return true };
         loop {
-            match s.read(&mut scratch) {
+            match fd.read(&mut scratch) {
                 Ok(0) => return true,
                 Ok(n) => {
                     self.linger_bytes += n;
