@@ -17,8 +17,8 @@
 //!   not pooled, on release (counted as a miss).
 //! - Each class keeps at most [`CLASS_BYTES`] of free buffers, so a burst cannot grow the pool
 //!   without bound (fasthttp's "memory leak" reports are unbounded pool growth).
-//! - Counters are relaxed atomics: `acquires`, `hits` (served from the free list) and `misses`
-//!   (allocated). They exist for [`crate::Stats`]; they never order anything.
+//! - Counters: `acquires` and `misses` (allocated), kept under the class's lock; `hits` (served
+//!   from the free list) is their difference. They exist for [`crate::Stats`].
 //!
 //! One pool exists per poller (per CPU), so the hot path touches memory that stays in one core's
 //! cache; workers give buffers back to the pool of the poller that owns the connection.
@@ -74,11 +74,16 @@ impl std::ops::DerefMut for Buf {
 
 struct Class {
     size: usize,
-    /// Free buffers, most recently released last; never longer than its capacity.
-    free: Mutex<Vec<Buf>>,
-    acquires: AtomicU64,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    free: Mutex<FreeList>,
+}
+
+/// A class's free buffers and its counters, which are kept under the same lock (no extra
+/// atomic operations per acquire).
+struct FreeList {
+    /// Most recently released last; never longer than its capacity.
+    bufs: Vec<Buf>,
+    acquires: u64,
+    misses: u64,
 }
 
 /// One poller's tiered free lists.
@@ -125,10 +130,11 @@ impl BufPool {
         BufPool {
             classes: CLASS_SIZES.map(|size| Class {
                 size,
-                free: Mutex::new(Vec::with_capacity((CLASS_BYTES / size).max(1))),
-                acquires: AtomicU64::new(0),
-                hits: AtomicU64::new(0),
-                misses: AtomicU64::new(0),
+                free: Mutex::new(FreeList {
+                    bufs: Vec::with_capacity((CLASS_BYTES / size).max(1)),
+                    acquires: 0,
+                    misses: 0,
+                }),
             }),
             oversize: AtomicU64::new(0),
         }
@@ -137,9 +143,9 @@ impl BufPool {
     /// Fills each class with `n` buffers (or up to its bound) so the first requests do not allocate.
     pub(crate) fn warm_up(&self, n: usize) {
         for c in &self.classes {
-            let mut free = c.free.lock();
-            while free.len() < n.min(free.capacity()) {
-                free.push(Buf::alloc(c.size));
+            let bufs = &mut c.free.lock().bufs;
+            while bufs.len() < n.min(bufs.capacity()) {
+                bufs.push(Buf::alloc(c.size));
             }
         }
     }
@@ -155,18 +161,14 @@ impl BufPool {
             return Buf::alloc(n);
         };
         let c = &self.classes[i];
-        c.acquires.fetch_add(1, Relaxed);
-        let found = c.free.lock().pop();
-        match found {
-            Some(b) => {
-                c.hits.fetch_add(1, Relaxed);
-                b
-            }
-            None => {
-                c.misses.fetch_add(1, Relaxed);
-                Buf::alloc(c.size)
-            }
+        let mut free = c.free.lock();
+        free.acquires += 1;
+        if let Some(b) = free.bufs.pop() {
+            return b;
         }
+        free.misses += 1;
+        drop(free);
+        Buf::alloc(c.size)
     }
 
     /// Gives a buffer back. Buffers that match no class, or whose class is full, are freed.
@@ -175,8 +177,8 @@ impl BufPool {
             return; // oversize: freed
         };
         let mut free = c.free.lock();
-        if free.len() < free.capacity() {
-            free.push(b);
+        if free.bufs.len() < free.bufs.capacity() {
+            free.bufs.push(b);
         } else {
             drop(free);
             drop(b); // the class is full: freed outside the lock
@@ -188,12 +190,15 @@ impl BufPool {
         let mut v: Vec<ClassStats> = self
             .classes
             .iter()
-            .map(|c| ClassStats {
-                size: c.size,
-                acquires: c.acquires.load(Relaxed),
-                hits: c.hits.load(Relaxed),
-                misses: c.misses.load(Relaxed),
-                free: c.free.lock().len(),
+            .map(|c| {
+                let free = c.free.lock();
+                ClassStats {
+                    size: c.size,
+                    acquires: free.acquires,
+                    hits: free.acquires - free.misses,
+                    misses: free.misses,
+                    free: free.bufs.len(),
+                }
             })
             .collect();
         let o = self.oversize.load(Relaxed);
