@@ -1,4 +1,4 @@
-//! The few raw system calls Shockwave makes outside mio, each through [`syscall!`].
+//! The few raw system calls Shockwave makes outside mio, each through `syscall!`.
 //!
 //! Workers that stream a body (a request body larger than a buffer, or a response written
 //! with `Write`) do blocking I/O on a non-blocking socket: try the call, and on `WouldBlock`

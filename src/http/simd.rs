@@ -4,7 +4,7 @@
 //!
 //! Each scan returns the index of the first byte at or after `i` that is *not* in its class, or
 //! `s.len()`; the caller judges that byte. Unsafe is confined here: the unaligned load (bounds
-//! checked in [`load`]) and the calls into `#[target_feature(enable = "sse2")]` bodies, which are
+//! checked in `imp::load`) and the calls into `#[target_feature(enable = "sse2")]` bodies, which are
 //! sound because SSE2 is part of the x86_64 baseline every x86_64 CPU has.
 
 #[cfg(target_arch = "x86_64")]

@@ -172,9 +172,9 @@ impl Worker {
     /// if the connection failed. Either way `resp.out` is empty afterwards: nothing meant for
     /// this connection may ever reach the next one this thread serves.
     ///
-    /// The last response of a connection is sent with [`write_last`](crate::sys::Fd::write_last): the caller closes
-    /// or shuts down the socket right after, or leaves what did not fit to the poller, whose
-    /// plain writes push it out.
+    /// The last response of a connection is sent with
+    /// [`write_last`](crate::sys::Fd::write_last): the caller closes or shuts down the socket
+    /// right after, or leaves what did not fit to the poller, whose plain writes push it out.
     fn write_out(&mut self, c: &mut Conn, pool: &BufPool) -> bool {
         let out = &self.resp.out;
         let mut n = 0;
