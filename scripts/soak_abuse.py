@@ -36,76 +36,73 @@ def read_status(s):
         return None
     return int(d[9:12]) if d.startswith(b"HTTP/1.1 ") else None
 
+def repeat(attempt, on_error, pause):
+    """A thread body: run `attempt` (which counts its own outcome) until END; a socket error
+    counts as `on_error`."""
+    def loop():
+        while time.time() < END:
+            try:
+                attempt()
+            except OSError:
+                bump(on_error)
+            time.sleep(pause)
+    return loop
+
 def malformed():
-    while time.time() < END:
-        try:
-            s = conn()
-            s.sendall(random.choice(BAD))
-            st = read_status(s)
-            bump("malformed" if st is None or 400 <= st < 600 else "unexpected")
-            s.close()
-        except OSError:
-            bump("malformed")
-        time.sleep(0.01)
+    s = conn()
+    s.sendall(random.choice(BAD))
+    st = read_status(s)
+    bump("malformed" if st is None or 400 <= st < 600 else "unexpected")
+    s.close()
 
 def slow():
-    while time.time() < END:
-        try:
-            s = conn(timeout=30)
-            s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ")
-            st = read_status(s)  # the header timeout answers 408
-            bump("slow" if st in (None, 408) else "unexpected")
-            s.close()
-        except OSError:
-            bump("slow")
+    s = conn(timeout=30)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+    st = read_status(s)  # the header timeout answers 408
+    bump("slow" if st in (None, 408) else "unexpected")
+    s.close()
 
 def rst(s):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
 
 def rst_mid_body():
-    while time.time() < END:
-        try:
-            s = conn()
-            s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + b"x" * random.randint(1, 150000))
-            rst(s)
-            bump("rst_mid_body")
-        except OSError:
-            bump("rst_mid_body")
-        time.sleep(0.02)
+    s = conn()
+    s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 200000\r\n\r\n" + b"x" * random.randint(1, 150000))
+    rst(s)
+    bump("rst_mid_body")
 
 def rst_mid_response():
-    while time.time() < END:
-        try:
-            s = conn()
-            body = b"y" * 1_000_000
-            s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
-            s.recv(1000)
-            rst(s)
-            bump("rst_mid_response")
-        except OSError:
-            bump("rst_mid_response")
-        time.sleep(0.02)
+    s = conn()
+    body = b"y" * 1_000_000
+    s.sendall(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    s.recv(1000)
+    rst(s)
+    bump("rst_mid_response")
 
 def good():
-    while time.time() < END:
-        try:
-            s = conn()
-            for _ in range(20):
-                s.sendall(b"POST /check HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-                d = b""
-                while b'"body": "hello"' not in d:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    d += chunk
-                bump("good" if b'"body": "hello"' in d else "unexpected")
-            s.close()
-        except OSError:
-            bump("unexpected")
-        time.sleep(0.05)
+    s = conn()
+    for _ in range(20):
+        s.sendall(b"POST /check HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        d = b""
+        while b'"body": "hello"' not in d:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            d += chunk
+        bump("good" if b'"body": "hello"' in d else "unexpected")
+    s.close()
 
-threads = [threading.Thread(target=f) for f in (malformed, malformed, slow, slow, rst_mid_body, rst_mid_response, good)]
+bodies = [
+    repeat(malformed, "malformed", 0.01),
+    repeat(malformed, "malformed", 0.01),
+    repeat(slow, "slow", 0),
+    repeat(slow, "slow", 0),
+    repeat(rst_mid_body, "rst_mid_body", 0.02),
+    repeat(rst_mid_response, "rst_mid_response", 0.02),
+    repeat(good, "unexpected", 0.05),
+]
+threads = [threading.Thread(target=f) for f in bodies]
 for t in threads:
     t.start()
 for t in threads:
