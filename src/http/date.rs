@@ -2,13 +2,13 @@
 //!
 //! A process-wide seqlock over five `AtomicU64` words holds the whole 37-byte field line
 //! `Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n` (an IMF-fixdate, RFC 9110 §5.6.7), so encoding a
-//! response copies it in one piece. Pollers call [`refresh`] on each loop
-//! turn (a clock read and a compare); when the second changes, one of them reformats and
-//! publishes. Readers copy the words and retry if a write overlapped: no lock, no allocation,
+//! response copies it in one piece. Each poller's [`Ticker`] calls [`refresh`] when its turn's
+//! monotonic time passes the next second boundary (no wall-clock read on other turns); the
+//! first poller to see the new second reformats and publishes. Readers copy the words and retry if a write overlapped: no lock, no allocation,
 //! no shared cache line written on the per-request path.
 
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Length of an IMF-fixdate.
 pub(crate) const LEN: usize = 29;
@@ -47,6 +47,27 @@ pub(crate) fn refresh(now: SystemTime) {
     }
     DATE.secs.store(secs, Relaxed);
     DATE.seq.store(s + 2, Release);
+}
+
+/// A poller's schedule for [`refresh`]: it reads the wall clock only once the monotonic time it
+/// is given says the second may have changed, instead of on every turn.
+#[derive(Default)]
+pub(crate) struct Ticker {
+    next: Option<Instant>,
+}
+
+impl Ticker {
+    /// Refreshes the published date if `now` has reached the next second boundary.
+    pub(crate) fn tick(&mut self, now: Instant) {
+        if self.next.is_some_and(|t| now < t) {
+            return;
+        }
+        let wall = SystemTime::now();
+        refresh(wall);
+        // `now` was read before `wall`, so this lands at or just before the boundary
+        let into = wall.duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        self.next = Some(now + Duration::from_nanos(u64::from(1_000_000_000 - into)));
+    }
 }
 
 /// The current `Date` field line, `Date: <IMF-fixdate>\r\n`.
@@ -128,6 +149,19 @@ mod tests {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
         let got = now_date();
         assert!(got == format(now) || got == format(now - 1) || got == format(now + 1));
+    }
+
+    #[test]
+    fn ticker_reads_the_wall_clock_once_per_second() {
+        let mut t = Ticker::default();
+        let start = Instant::now();
+        t.tick(start);
+        let next = t.next.unwrap();
+        assert!(next > start && next <= start + Duration::from_secs(1));
+        t.tick(start); // before the boundary: no change
+        assert_eq!(t.next, Some(next));
+        t.tick(next);
+        assert!(t.next.unwrap() > next);
     }
 
     fn now_date() -> [u8; LEN] {

@@ -10,6 +10,7 @@
 //!               └─ leftover output → poller finishes it on WRITABLE
 //! ```
 
+pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod conn;
 pub(crate) mod dispatch;
@@ -199,6 +200,7 @@ impl Server {
             shutdown: AtomicBool::new(false),
             open: AtomicUsize::new(0),
             counters: Default::default(),
+            clock: clock::CoarseClock::new(),
         });
         let mut threads = Vec::new();
         for (i, parker) in parkers.into_iter().enumerate() {

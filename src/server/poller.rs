@@ -20,7 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 pub(crate) const LISTENER: Token = Token(usize::MAX);
 pub(crate) const WAKER: Token = Token(usize::MAX - 1);
@@ -61,6 +61,7 @@ pub(crate) struct Poller {
     scratch: Vec<u8>,
     now: Instant,
     next_sweep: Instant,
+    date: date::Ticker,
     shutdown_deadline: Option<Instant>,
 }
 
@@ -83,13 +84,15 @@ impl Poller {
             scratch: Vec::with_capacity(512),
             now: Instant::now(),
             next_sweep: Instant::now() + SWEEP,
+            date: date::Ticker::default(),
             shutdown_deadline: None,
         })
     }
 
     /// One turn: waits for readiness (up to the next sweep), handles every event, runs due timers.
     pub(crate) fn turn(&mut self, sh: &Shared) -> Turn {
-        let timeout = self.next_sweep.saturating_duration_since(Instant::now());
+        // (from the last turn's time: at worst the wait overshoots by the time since then)
+        let timeout = self.next_sweep.saturating_duration_since(self.now);
         let mut events = std::mem::replace(&mut self.events, Events::with_capacity(0));
         if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
             if e.kind() != io::ErrorKind::Interrupted {
@@ -98,7 +101,8 @@ impl Poller {
             }
         }
         self.now = Instant::now();
-        date::refresh(SystemTime::now());
+        sh.clock.set(self.now);
+        self.date.tick(self.now);
         self.reclaim(sh);
         let mut turn = Turn::default();
         for ev in events.iter() {

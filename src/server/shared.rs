@@ -1,5 +1,6 @@
 //! State shared by a server's pollers and workers.
 
+use super::clock::CoarseClock;
 use super::config::Config;
 use super::dispatch::Dispatch;
 use super::poller::Poller;
@@ -53,6 +54,8 @@ pub(crate) struct Shared {
     pub requests: Vec<CachePadded<AtomicU64>>,
     /// Open connections per client address, when a per-IP cap is set.
     pub per_ip: Option<Mutex<HashMap<IpAddr, usize>>>,
+    /// The time of the latest poller turn, for deadlines set by workers.
+    pub clock: CoarseClock,
 }
 
 impl Shared {

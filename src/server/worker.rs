@@ -157,7 +157,7 @@ impl Worker {
                 }
             }
             if c.phase != Phase::Linger {
-                c.settle(Instant::now(), cfg);
+                c.settle(shared.clock.now(), cfg);
             }
             drop(c);
             if slot.release() {
