@@ -219,7 +219,7 @@ impl Poller {
         sh.open.fetch_add(1, Relaxed);
         sh.counters.accepted.fetch_add(1, Relaxed);
         // Read at once: the request usually arrives with (or right after) the handshake.
-        self.drive(sh, &slot);
+        self.drive(sh, slot);
     }
 
     fn on_event(&mut self, sh: &Shared, t: Token) -> bool {
@@ -228,15 +228,18 @@ impl Poller {
         if e.gen != (t.0 >> 32) as u32 {
             return false;
         }
-        let slot = e.slot.clone();
-        match slot.on_event() {
-            Event::Handle => self.drive(sh, &slot),
+        match e.slot.on_event() {
+            Event::Handle => {
+                let slot = e.slot.clone();
+                self.drive(sh, slot)
+            }
             Event::Deferred | Event::Closed => false,
         }
     }
 
-    /// Does what a poller-owned connection needs; returns `true` if it went to a worker.
-    fn drive(&mut self, sh: &Shared, slot: &Arc<Slot>) -> bool {
+    /// Does what a poller-owned connection needs; returns `true` if it went to a worker (the
+    /// queue takes `slot`).
+    fn drive(&mut self, sh: &Shared, slot: Arc<Slot>) -> bool {
         let pool = &sh.pollers[self.me].pool;
         let cfg = &sh.cfg;
         let mut c = slot.conn.lock();
@@ -246,13 +249,13 @@ impl Poller {
         match c.phase {
             Phase::Linger => {
                 if c.linger_read() {
-                    sh.close(slot, &mut c);
+                    sh.close(&slot, &mut c);
                 }
                 return false;
             }
             _ if c.has_output() => match c.flush(pool) {
                 Err(_) => {
-                    sh.close(slot, &mut c);
+                    sh.close(&slot, &mut c);
                     return false;
                 }
                 Ok(false) => {
@@ -262,7 +265,7 @@ impl Poller {
                 }
                 Ok(true) => {
                     if c.close_after {
-                        sh.finish(slot, &mut c, self.now);
+                        sh.finish(&slot, &mut c, self.now);
                         return false;
                     }
                     c.readable = false;
@@ -271,13 +274,13 @@ impl Poller {
             _ => {}
         }
         if c.close_after {
-            sh.finish(slot, &mut c, self.now);
+            sh.finish(&slot, &mut c, self.now);
             return false;
         }
         if c.fill(pool, cfg) == Fill::Eof {
             // The client closed. An incomplete request is dropped without a response
             // (RFC 9112 §8: it is not complete; never pass it on as one).
-            sh.close(slot, &mut c);
+            sh.close(&slot, &mut c);
             return false;
         }
         match c.advance(pool, cfg) {
@@ -286,7 +289,7 @@ impl Poller {
                 c.deadline = None;
                 drop(c);
                 slot.to_worker();
-                match sh.dispatch.submit(slot.clone()) {
+                match sh.dispatch.submit(slot) {
                     Ok(()) => true,
                     Err(slot) => {
                         slot.reopen(); // nobody else saw it: it is ours again
@@ -304,7 +307,7 @@ impl Poller {
             }
             Advance::Reject(e) => {
                 sh.counters.rejected.fetch_add(1, Relaxed);
-                self.reject(sh, slot, &mut c, e.status, e.reason);
+                self.reject(sh, &slot, &mut c, e.status, e.reason);
                 false
             }
         }

@@ -44,7 +44,7 @@ impl Worker {
         let sh = self.shared.clone();
         loop {
             if let Some(slot) = sh.dispatch.take() {
-                self.serve(&slot);
+                self.serve(&sh, &slot);
                 sh.dispatch.job_done();
                 continue;
             }
@@ -84,8 +84,8 @@ impl Worker {
     }
 
     /// Serves a connection until it has nothing more to answer, then hands it back.
-    fn serve(&mut self, slot: &Arc<Slot>) {
-        self.serve_conn(slot);
+    fn serve(&mut self, shared: &Shared, slot: &Arc<Slot>) {
+        self.serve_conn(shared, slot);
         // Output belongs to one connection: whatever could not be written is dropped with it,
         // never carried to the next connection this thread serves.
         debug_assert!(self.resp.out.is_empty(), "unwritten output left behind");
@@ -93,8 +93,7 @@ impl Worker {
         self.resp.trim_capacity();
     }
 
-    fn serve_conn(&mut self, slot: &Arc<Slot>) {
-        let shared = self.shared.clone();
+    fn serve_conn(&mut self, shared: &Shared, slot: &Arc<Slot>) {
         let pool = &shared.pollers[slot.poller].pool;
         let cfg = &shared.cfg;
         loop {
@@ -295,7 +294,9 @@ impl Worker {
             }
         }
         c.batch.clear();
-        shared.requests[self.id].fetch_add(answered, Relaxed);
+        // only this thread writes its counter: a plain add, no locked instruction
+        let served = &shared.requests[self.id];
+        served.store(served.load(Relaxed) + answered, Relaxed);
         if let Some(e) = c.error.take() {
             if !c.close_after {
                 shared.counters.rejected.fetch_add(1, Relaxed);
