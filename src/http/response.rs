@@ -123,6 +123,25 @@ pub struct Response {
 }
 
 /// `token` (RFC 9110 §5.6.2).
+/// Whether `v` holds a control byte (a CTL, HTAB included, or DEL): eight bytes at a time,
+/// as header values set by handlers are short and the parser's vector scan wants the long
+/// buffer of a request.
+fn has_ctl(v: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut words = v.chunks_exact(8);
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        // "some byte < 0x20" and "some byte == 0x7f" (as some byte of x ^ 0x7f.. is zero):
+        // exact as yes/no answers, which is all that is asked
+        let y = x ^ (ONES * 0x7f);
+        if (x.wrapping_sub(ONES * 0x20) & !x | y.wrapping_sub(ONES) & !y) & HIGH != 0 {
+            return true;
+        }
+    }
+    words.remainder().iter().any(|&b| b < 0x20 || b == 0x7f)
+}
+
 fn valid_name(n: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| super::tables::TCHAR[b as usize])
 }
@@ -352,7 +371,7 @@ impl Response {
         self.headers.extend_from_slice(b": ");
         let v0 = self.headers.len();
         self.headers.extend_from_slice(value);
-        if value.iter().any(|&b| !super::tables::FIELD_VALUE[b as usize] || b == b'\t') {
+        if has_ctl(value) {
             // a CTL (or HTAB) somewhere: sanitise, so handler data can never split the response
             for b in &mut self.headers[v0..] {
                 if *b < 0x20 && *b != b'\t' || *b == 0x7f {
@@ -654,6 +673,21 @@ mod tests {
         let mut r = Response::new();
         assert!(r.try_set_header("Bad Name", "x").is_err());
         assert!(r.try_set_header("X:Y", "x").is_err());
+    }
+
+    #[test]
+    fn has_ctl_matches_the_field_value_table() {
+        for len in [1, 7, 8, 9, 16, 23] {
+            for pos in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    v[pos] = b;
+                    let want = !crate::http::tables::FIELD_VALUE[b as usize] || b == b'\t';
+                    assert_eq!(has_ctl(&v), want, "byte {b:#x} at {pos} of {len}");
+                }
+            }
+        }
+        assert!(!has_ctl(b"") && !has_ctl("text/plain; charset=ü".as_bytes()));
     }
 
     #[test]
