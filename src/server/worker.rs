@@ -210,14 +210,18 @@ impl Worker {
         self.req.remote = c.peer;
         let mut leftover: Option<Vec<u8>> = None;
         let mut answered = 0;
-        for ready in c.batch.drain(..) {
+        for i in 0..c.batch.len() {
             answered += 1;
             c.served += 1;
-            let head = ready.head;
-            self.req.head = head;
-            self.req.body = ready.body;
-            let streamed = ready.rest.is_some();
-            if let Some(rest) = ready.rest {
+            // Copied field by field from the batch: moving each `Ready` out through the stack
+            // made the compiler's copy overlap itself and stall store forwarding (perf put 10%
+            // of this loop's time on one store).
+            self.req.head = c.batch[i].head;
+            self.req.body = c.batch[i].body;
+            let head = &self.req.head;
+            let rest = c.batch[i].rest.take();
+            let streamed = rest.is_some();
+            if let Some(rest) = rest {
                 // The handler may block on the socket: send what earlier requests produced first.
                 if let Some(fd) = fd {
                     if !flush_blocking(&mut self.resp.out, fd, cfg.write_timeout) {
@@ -228,7 +232,7 @@ impl Worker {
                         fd,
                         timeout: cfg.body_timeout,
                         rest: *rest,
-                        send_continue: head.has(Head::EXPECT_CONTINUE) && ready.body.len() == 0,
+                        send_continue: head.has(Head::EXPECT_CONTINUE) && self.req.body.len() == 0,
                         failed: false,
                     });
                 }
