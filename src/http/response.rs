@@ -62,6 +62,10 @@ enum Stream {
 const HAS_DATE: u8 = 1;
 const HAS_SERVER: u8 = 2;
 const CLOSE: u8 = 4;
+/// `ctype_line` holds this response's first `Content-Type`.
+const HAS_CTYPE: u8 = 8;
+
+const CTYPE_PREFIX: &[u8] = b"Content-Type: ";
 
 /// An invalid header name was given to [`Response::try_set_header`] or
 /// [`Response::try_add_header`].
@@ -120,6 +124,11 @@ pub struct Response {
     pub(crate) ctx: Ctx,
     /// `HTTP/1.1 200 OK\r\n` and the `Server` line, for the common case in one copy.
     ok_prefix: Vec<u8>,
+    /// The line `Content-Type: <value>\r\n` of the last type set, kept across responses and
+    /// sent when `HAS_CTYPE` is set. Content-Type is on nearly every response, so it has its
+    /// own slot (as in fasthttp's header): setting it replaces without scanning the other
+    /// lines, and a handler that sets the same type every time only compares the bytes.
+    ctype_line: Vec<u8>,
 }
 
 /// `token` (RFC 9110 §5.6.2).
@@ -140,6 +149,24 @@ fn has_ctl(v: &[u8]) -> bool {
         }
     }
     words.remainder().iter().any(|&b| b < 0x20 || b == 0x7f)
+}
+
+/// Appends a trimmed field value and its CRLF. A CTL (or HTAB) in it becomes a space, so
+/// handler data can never split the response.
+fn push_value(out: &mut Vec<u8>, value: &[u8]) {
+    let v0 = out.len();
+    out.extend_from_slice(value);
+    if has_ctl(value) {
+        for b in &mut out[v0..] {
+            if *b < 0x20 && *b != b'\t' || *b == 0x7f {
+                *b = b' ';
+            }
+        }
+        while out.len() > v0 && matches!(out.last(), Some(b' ' | b'\t')) {
+            out.pop();
+        }
+    }
+    out.extend_from_slice(b"\r\n");
 }
 
 fn valid_name(n: &str) -> bool {
@@ -167,6 +194,7 @@ impl Response {
             out: Vec::new(),
             ctx: Ctx::default(),
             ok_prefix: Vec::new(),
+            ctype_line: Vec::new(),
         }
     }
 
@@ -185,6 +213,7 @@ impl Response {
     pub(crate) fn with_capacity() -> Response {
         let mut r = Response::new();
         r.headers.reserve(1024);
+        r.ctype_line.reserve(128);
         r.lines.reserve(16);
         r.body.reserve(4096);
         r.out.reserve(32 * 1024);
@@ -291,14 +320,37 @@ impl Response {
         Ok(())
     }
 
-    /// Sets `Content-Type`.
+    /// Sets `Content-Type`, replacing any earlier value (sanitised as in
+    /// [`set_header`](Self::set_header)).
     pub fn set_content_type(&mut self, value: &str) {
-        self.remove_header("content-type");
-        self.push_header("Content-Type", value.as_bytes());
+        if self.lines.is_empty() {
+            self.set_ctype(value.as_bytes()); // no other line can hold a Content-Type
+        } else {
+            self.remove_header("content-type");
+            self.push_header("Content-Type", value.as_bytes());
+        }
+    }
+
+    /// Puts `value` in the Content-Type slot.
+    fn set_ctype(&mut self, value: &[u8]) {
+        let value = value.trim_ascii();
+        let line = &self.ctype_line;
+        let kept =
+            line.len() == CTYPE_PREFIX.len() + value.len() + 2 && line[CTYPE_PREFIX.len()..line.len() - 2] == *value;
+        if !kept {
+            self.ctype_line.clear();
+            self.ctype_line.extend_from_slice(CTYPE_PREFIX);
+            push_value(&mut self.ctype_line, value);
+        }
+        self.flags |= HAS_CTYPE;
     }
 
     /// The first value of header `name`, as set by the handler.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
+        if self.flags & HAS_CTYPE != 0 && name.eq_ignore_ascii_case("content-type") {
+            let l = &self.ctype_line;
+            return Some(&l[CTYPE_PREFIX.len()..l.len() - 2]);
+        }
         self.lines.iter().enumerate().find_map(|(i, &(s, ne))| {
             let line = &self.headers[s as usize..self.line_end(i)];
             let n = &self.headers[s as usize..ne as usize];
@@ -312,12 +364,14 @@ impl Response {
 
     /// Removes every value of header `name`.
     pub fn remove_header(&mut self, name: &str) {
-        if self.lines.is_empty() && self.flags & (HAS_DATE | HAS_SERVER) == 0 && self.declared_len.is_none() {
+        if self.lines.is_empty() && self.flags & (HAS_DATE | HAS_SERVER | HAS_CTYPE) == 0 && self.declared_len.is_none()
+        {
             return;
         }
         match name.len() {
             4 if name.eq_ignore_ascii_case("date") => self.flags &= !HAS_DATE,
             6 if name.eq_ignore_ascii_case("server") => self.flags &= !HAS_SERVER,
+            12 if name.eq_ignore_ascii_case("content-type") => self.flags &= !HAS_CTYPE,
             14 if name.eq_ignore_ascii_case("content-length") => self.declared_len = None,
             _ => {}
         }
@@ -361,6 +415,12 @@ impl Response {
                 return;
             }
             17 if name.eq_ignore_ascii_case("transfer-encoding") => return,
+            12 if self.flags & HAS_CTYPE == 0 && name.eq_ignore_ascii_case("content-type") => {
+                // the first Content-Type goes to its slot (a second one, from add_header,
+                // becomes an ordinary line)
+                self.set_ctype(value);
+                return;
+            }
             _ => {}
         }
         let value = value.trim_ascii();
@@ -369,20 +429,7 @@ impl Response {
         self.headers.extend_from_slice(name.as_bytes());
         self.lines.push((s, self.headers.len() as u32));
         self.headers.extend_from_slice(b": ");
-        let v0 = self.headers.len();
-        self.headers.extend_from_slice(value);
-        if has_ctl(value) {
-            // a CTL (or HTAB) somewhere: sanitise, so handler data can never split the response
-            for b in &mut self.headers[v0..] {
-                if *b < 0x20 && *b != b'\t' || *b == 0x7f {
-                    *b = b' ';
-                }
-            }
-            while self.headers.len() > v0 && matches!(self.headers.last(), Some(b' ' | b'\t')) {
-                self.headers.pop();
-            }
-        }
-        self.headers.extend_from_slice(b"\r\n");
+        push_value(&mut self.headers, value);
     }
 
     /// Appends bytes to the body. The body is sent when the handler returns.
@@ -446,6 +493,9 @@ impl Response {
         }
         if self.flags & HAS_DATE == 0 {
             out.extend_from_slice(&date::line());
+        }
+        if self.flags & HAS_CTYPE != 0 {
+            out.extend_from_slice(&self.ctype_line);
         }
         out.extend_from_slice(&self.headers);
         if body_allowed {
@@ -688,6 +738,56 @@ mod tests {
             }
         }
         assert!(!has_ctl(b"") && !has_ctl("text/plain; charset=ü".as_bytes()));
+    }
+
+    /// The header lines of a response built by `f` (between the Date line and Content-Length).
+    fn lines_of(f: impl FnOnce(&mut Response)) -> String {
+        let s = encoded(f, Ctx::default());
+        let start = s.find("Date: X\r\n").unwrap() + 9;
+        let end = s.find("Content-Length: ").unwrap();
+        s[start..end].to_string()
+    }
+
+    #[test]
+    fn content_type_is_set_replaced_read_and_removed_like_any_header() {
+        let one = |f: fn(&mut Response)| lines_of(f);
+        assert_eq!(one(|r| r.set_content_type("a")), "Content-Type: a\r\n");
+        assert_eq!(
+            one(|r| {
+                r.set_content_type("a");
+                r.set_content_type("b/c");
+            }),
+            "Content-Type: b/c\r\n"
+        );
+        assert_eq!(
+            one(|r| {
+                r.add_header("X", "1");
+                r.set_header("content-type", "a");
+                r.set_content_type("b");
+                r.add_header("Y", "2");
+            }),
+            "Content-Type: b\r\nX: 1\r\nY: 2\r\n"
+        );
+        // add_header keeps both; the first is read back; remove_header drops both
+        let mut r = Response::new();
+        r.add_header("Content-Type", "a");
+        r.add_header("content-type", "b");
+        assert_eq!(r.header("CONTENT-TYPE"), Some(&b"a"[..]));
+        assert_eq!(String::from_utf8_lossy(&r.headers), "content-type: b\r\n");
+        r.remove_header("Content-Type");
+        assert_eq!(r.header("content-type"), None);
+        assert_eq!(one(|r| r.set_header("Content-Type", "  x  ")), "Content-Type: x\r\n");
+        // control bytes are sanitised, also when the same value is set again
+        for _ in 0..2 {
+            assert_eq!(one(|r| r.set_content_type("a\r\nX-Evil: 1")), "Content-Type: a  X-Evil: 1\r\n");
+        }
+        // the slot does not outlive the response it was set on
+        let mut r = Response::new();
+        r.set_content_type("a");
+        r.reset();
+        assert_eq!(r.header("content-type"), None);
+        r.finish();
+        assert!(!String::from_utf8_lossy(&r.out).contains("Content-Type"));
     }
 
     #[test]
