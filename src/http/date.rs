@@ -4,8 +4,9 @@
 //! `Date: Sun, 06 Nov 1994 08:49:37 GMT\r\n` (an IMF-fixdate, RFC 9110 §5.6.7), so encoding a
 //! response copies it in one piece. Each poller's [`Ticker`] calls [`refresh`] when its turn's
 //! monotonic time passes the next second boundary (no wall-clock read on other turns); the
-//! first poller to see the new second reformats and publishes. Readers copy the words and retry if a write overlapped: no lock, no allocation,
-//! no shared cache line written on the per-request path.
+//! first poller to see the new second reformats and publishes. Readers copy the words and
+//! retry if a write overlapped: no lock, no allocation, no shared cache line written on the
+//! per-request path.
 
 use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -131,7 +131,6 @@ pub struct Response {
     ctype_line: Vec<u8>,
 }
 
-/// `token` (RFC 9110 §5.6.2).
 /// Whether `v` holds a control byte (a CTL, HTAB included, or DEL): eight bytes at a time,
 /// as header values set by handlers are short and the parser's vector scan wants the long
 /// buffer of a request.
@@ -169,6 +168,7 @@ fn push_value(out: &mut Vec<u8>, value: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// `token` (RFC 9110 §5.6.2).
 fn valid_name(n: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| super::tables::TCHAR[b as usize])
 }

@@ -3,8 +3,9 @@
 //! A poller is not a thread: whichever pool thread holds its lock runs [`Poller::turn`] (the
 //! leader/followers pattern, see `worker.rs`). Each turn waits for readiness (or takes up the
 //! events a previous turn left), reads ready connections into pooled buffers, frames complete
-//! requests and queues connections with work for the pool, at most [`TURN_JOBS`] of them. It writes what workers could not, answers malformed requests and overload
-//! itself, and enforces timeouts with a sweep every [`SWEEP`]. A turn never runs a handler.
+//! requests and queues connections with work for the pool, at most [`TURN_JOBS`] of them. It
+//! writes what workers could not, answers malformed requests and overload itself, and enforces
+//! timeouts with a sweep every [`SWEEP`]. A turn never runs a handler.
 //!
 //! Connections live in a slab indexed by the low half of their mio `Token`; the high half is a
 //! generation, so a stale event for a reused index is recognised and dropped.
