@@ -16,9 +16,16 @@
 //!   leader for [`STALL`] (its last leader is stuck in a handler), or when jobs have waited
 //!   that long with none taken.
 //!
-//! Jobs are connections with a framed batch, in a bounded lock-free
-//! `crossbeam::queue::ArrayQueue`; a full queue gives the job back (`Err(job)`) so the leader
-//! can answer 503. Sleeping uses one `crossbeam::sync::Parker` per thread.
+//! Jobs are connections with a framed batch, in a bounded FIFO behind a `parking_lot::Mutex`
+//! that also counts the threads running jobs; a full queue gives the job back (`Err(job)`) so
+//! the leader can answer 503. Sleeping uses one `crossbeam::sync::Parker` per thread.
+//!
+//! Why a lock, not `crossbeam::queue::ArrayQueue`: a pop that finds a slot claimed by a push
+//! not yet finished spins on `pause` until the pusher runs again, and on a server pinned to one
+//! CPU the pusher is the preempted thread on the same core, so the popper burned its whole time
+//! slice (perf: `pause` in `ArrayQueue::pop` took 1% of CPU 0 at keep-alive 64). A preempted
+//! lock holder makes waiters park instead. The buffer pool (`buf`) dropped `ArrayQueue` for the
+//! same reason.
 //!
 //! # State
 //! `sleeping[i]` is set by thread `i` just before it parks and cleared by whoever wakes it
@@ -27,9 +34,10 @@
 //! re-checks for work after setting its flag, so work that appeared meanwhile is not missed.
 
 use super::slot::Slot;
-use crossbeam::queue::ArrayQueue;
 use crossbeam::sync::{Parker, Unparker};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use parking_lot::Mutex;
+use std::collections::VecDeque;
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering::*};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -56,16 +64,25 @@ impl StallCheck {
     }
 }
 
+/// The queue and the job-running count, under one lock: taking a job is one lock round trip.
+struct Queue {
+    jobs: VecDeque<Job>,
+    /// Threads running a job now; never above `max_in_jobs`.
+    in_jobs: usize,
+    /// Jobs taken so far (progress, for stall detection).
+    pops: u64,
+}
+
 pub(crate) struct Dispatch {
-    queue: ArrayQueue<Job>,
+    queue: Mutex<Queue>,
+    capacity: usize,
+    /// `queue.jobs.len()`, readable without the lock.
+    queued: AtomicUsize,
     unparkers: Vec<Unparker>,
     sleeping: Vec<AtomicBool>,
     sleepers: AtomicUsize,
     leaders: AtomicUsize,
-    in_jobs: AtomicUsize,
     max_in_jobs: usize,
-    /// Jobs taken so far (progress, for stall detection).
-    pops: AtomicU64,
     cpus: usize,
     stop: AtomicBool,
 }
@@ -75,15 +92,16 @@ impl Dispatch {
     /// returns the parkers to move into the threads.
     pub(crate) fn new(capacity: usize, threads: usize, workers: usize) -> (Dispatch, Vec<Parker>) {
         let parkers: Vec<Parker> = (0..threads).map(|_| Parker::new()).collect();
+        let capacity = capacity.max(1);
         let d = Dispatch {
-            queue: ArrayQueue::new(capacity.max(1)),
+            queue: Mutex::new(Queue { jobs: VecDeque::with_capacity(capacity), in_jobs: 0, pops: 0 }),
+            capacity,
+            queued: AtomicUsize::new(0),
             unparkers: parkers.iter().map(|p| p.unparker().clone()).collect(),
             sleeping: (0..threads).map(|_| AtomicBool::new(false)).collect(),
             sleepers: AtomicUsize::new(0),
             leaders: AtomicUsize::new(0),
-            in_jobs: AtomicUsize::new(0),
             max_in_jobs: workers.max(1),
-            pops: AtomicU64::new(0),
             cpus: num_cpus::get().max(1),
             stop: AtomicBool::new(false),
         };
@@ -92,43 +110,44 @@ impl Dispatch {
 
     /// Queues a job; a full queue gives it back.
     pub(crate) fn submit(&self, job: Job) -> Result<(), Job> {
-        self.queue.push(job)
+        let mut q = self.queue.lock();
+        if q.jobs.len() >= self.capacity {
+            return Err(job);
+        }
+        q.jobs.push_back(job);
+        self.queued.store(q.jobs.len(), Release);
+        Ok(())
     }
 
     pub(crate) fn has_jobs(&self) -> bool {
-        !self.queue.is_empty()
+        self.queued.load(Acquire) > 0
     }
 
     /// Takes a job if one is queued and fewer than `workers` threads are running jobs. The
-    /// caller must call [`job_done`](Self::job_done) after running it.
+    /// caller must end it with [`done_take`](Self::done_take).
     pub(crate) fn take(&self) -> Option<Job> {
-        if self.queue.is_empty() {
+        if !self.has_jobs() {
             return None;
         }
-        let mut n = self.in_jobs.load(Relaxed);
-        loop {
-            if n >= self.max_in_jobs {
-                return None;
-            }
-            match self.in_jobs.compare_exchange_weak(n, n + 1, AcqRel, Relaxed) {
-                Ok(_) => break,
-                Err(now) => n = now,
-            }
-        }
-        match self.queue.pop() {
-            Some(j) => {
-                self.pops.fetch_add(1, Relaxed);
-                Some(j)
-            }
-            None => {
-                self.in_jobs.fetch_sub(1, AcqRel);
-                None
-            }
-        }
+        self.pop(&mut self.queue.lock())
     }
 
-    pub(crate) fn job_done(&self) {
-        self.in_jobs.fetch_sub(1, AcqRel);
+    /// Ends the caller's job and takes the next one, under one lock.
+    pub(crate) fn done_take(&self) -> Option<Job> {
+        let mut q = self.queue.lock();
+        q.in_jobs -= 1;
+        self.pop(&mut q)
+    }
+
+    fn pop(&self, q: &mut Queue) -> Option<Job> {
+        if q.in_jobs >= self.max_in_jobs {
+            return None;
+        }
+        let job = q.jobs.pop_front()?;
+        self.queued.store(q.jobs.len(), Release);
+        q.in_jobs += 1;
+        q.pops += 1;
+        Some(job)
     }
 
     /// Brackets a poller turn (a leader mostly blocked in `epoll_wait` does not use a CPU).
@@ -147,7 +166,9 @@ impl Dispatch {
 
     /// After a turn that queued jobs: wake a sleeper if a CPU would otherwise stay idle.
     pub(crate) fn wake_for_parallelism(&self) {
-        if self.has_jobs() && self.running() < self.cpus && self.in_jobs.load(Acquire) < self.max_in_jobs {
+        // pairs with the fence in `park`: either the sleeper sees the jobs or we see its flag
+        fence(SeqCst);
+        if self.has_jobs() && self.running() < self.cpus && self.queue.lock().in_jobs < self.max_in_jobs {
             self.wake_one();
         }
     }
@@ -170,9 +191,12 @@ impl Dispatch {
         if now.duration_since(st.at) < STALL {
             return;
         }
-        let pops = self.pops.load(Relaxed);
+        let (pops, free_slot) = {
+            let q = self.queue.lock();
+            (q.pops, q.in_jobs < self.max_in_jobs)
+        };
         let waiting = self.has_jobs();
-        if waiting && st.waiting && pops == st.pops && self.in_jobs.load(Acquire) < self.max_in_jobs {
+        if waiting && st.waiting && pops == st.pops && free_slot {
             self.wake_one();
         }
         *st = StallCheck { at: now, pops, waiting };
@@ -183,6 +207,7 @@ impl Dispatch {
     pub(crate) fn park(&self, me: usize, parker: &Parker, work: impl Fn() -> bool) {
         self.sleeping[me].store(true, Release);
         self.sleepers.fetch_add(1, AcqRel);
+        fence(SeqCst); // see `wake_for_parallelism`
         if !work() {
             // once stopping, nap briefly so threads notice the pollers finishing without spinning
             parker.park_timeout(if self.is_stopped() { STOP_NAP } else { PARK_TIMEOUT });

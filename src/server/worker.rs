@@ -43,9 +43,12 @@ impl Worker {
     pub(crate) fn run(mut self, parker: Parker) {
         let sh = self.shared.clone();
         loop {
-            if let Some(slot) = sh.dispatch.take() {
-                self.serve(&sh, &slot);
-                sh.dispatch.job_done();
+            let mut job = sh.dispatch.take();
+            if job.is_some() {
+                while let Some(slot) = job {
+                    self.serve(&sh, &slot);
+                    job = sh.dispatch.done_take();
+                }
                 continue;
             }
             if self.lead(&sh) {
