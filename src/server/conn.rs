@@ -13,6 +13,7 @@
 //!   positions of a pending body never move: compaction happens only between batches.
 //! - `wbuf[wpos..wlen]` is output the socket refused; nothing more is read until it is written.
 
+use super::clock::Tick;
 use super::config::{Config, LINGER_BYTES, LINGER_TIMEOUT};
 use crate::buf::{Buf, BufPool, CLASS_SIZES, MAX_POOLED};
 use crate::http::body::Rest;
@@ -23,7 +24,6 @@ use mio::net::TcpStream;
 use mio::Token;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::time::Instant;
 
 /// Most requests framed into one batch (bounds the work one dispatch carries).
 pub(crate) const MAX_BATCH: usize = 64;
@@ -110,7 +110,7 @@ pub(crate) struct Conn {
     /// A readable event arrived while output was blocked.
     pub readable: bool,
     pub phase: Phase,
-    pub deadline: Option<Instant>,
+    pub deadline: Option<Tick>,
     linger_bytes: usize,
     /// A `100 Continue` was sent for the pending request.
     continue_sent: bool,
@@ -507,7 +507,7 @@ impl Conn {
 
     /// Starts a lingering close: stop sending, keep reading (and discarding) for a while so the
     /// client gets our last response rather than a reset caused by unread input.
-    pub(crate) fn start_linger(&mut self, now: Instant) {
+    pub(crate) fn start_linger(&mut self, now: Tick) {
         if let Some(fd) = self.fd() {
             fd.shutdown_write();
         }
@@ -543,7 +543,7 @@ impl Conn {
     }
 
     /// Sets the phase and deadline of a connection about to be owned by the poller.
-    pub(crate) fn settle(&mut self, now: Instant, cfg: &Config) {
+    pub(crate) fn settle(&mut self, now: Tick, cfg: &Config) {
         let phase = if self.has_output() {
             Phase::Writing
         } else {

@@ -10,6 +10,7 @@
 //! Connections live in a slab indexed by the low half of their mio `Token`; the high half is a
 //! generation, so a stale event for a reused index is recognised and dropped.
 
+use super::clock::Tick;
 use super::conn::{Advance, Conn, Fill, Phase};
 use super::shared::Shared;
 use super::slot::{Event, Slot};
@@ -71,6 +72,8 @@ pub(crate) struct Poller {
     at_capacity: bool,
     scratch: Vec<u8>,
     now: Instant,
+    /// `now` as a tick of the shared clock, for connection deadlines.
+    tick: Tick,
     next_sweep: Instant,
     date: date::Ticker,
     shutdown_deadline: Option<Instant>,
@@ -95,6 +98,7 @@ impl Poller {
             at_capacity: false,
             scratch: Vec::with_capacity(512),
             now: Instant::now(),
+            tick: Tick::default(),
             next_sweep: Instant::now() + SWEEP,
             date: date::Ticker::default(),
             shutdown_deadline: None,
@@ -115,7 +119,7 @@ impl Poller {
                 }
             }
             self.now = Instant::now();
-            sh.clock.set(self.now);
+            self.tick = sh.clock.set(self.now);
             self.date.tick(self.now);
             self.reclaim(sh);
         }
@@ -286,12 +290,12 @@ impl Poller {
                 }
                 Ok(false) => {
                     c.readable = true; // remember: read once the output is gone
-                    c.deadline = Some(self.now + cfg.write_timeout);
+                    c.deadline = Some(self.tick + cfg.write_timeout);
                     return false;
                 }
                 Ok(true) => {
                     if c.close_after {
-                        sh.finish(&slot, &mut c, self.now);
+                        sh.finish(&slot, &mut c, self.tick);
                         return false;
                     }
                     c.readable = false;
@@ -300,7 +304,7 @@ impl Poller {
             _ => {}
         }
         if c.close_after {
-            sh.finish(&slot, &mut c, self.now);
+            sh.finish(&slot, &mut c, self.tick);
             return false;
         }
         if c.fill(pool, cfg) == Fill::Eof {
@@ -328,7 +332,7 @@ impl Poller {
                 }
             }
             Advance::NeedMore => {
-                c.settle(self.now, cfg);
+                c.settle(self.tick, cfg);
                 false
             }
             Advance::Reject(e) => {
@@ -344,9 +348,9 @@ impl Poller {
         self.scratch.clear();
         encode_error(&mut self.scratch, status, detail, sh.cfg.server_line.as_deref());
         c.queue_output(&self.scratch, &sh.pollers[self.me].pool);
-        if !sh.finish(slot, c, self.now) && c.has_output() {
+        if !sh.finish(slot, c, self.tick) && c.has_output() {
             c.phase = Phase::Writing;
-            c.deadline = Some(self.now + sh.cfg.write_timeout);
+            c.deadline = Some(self.tick + sh.cfg.write_timeout);
         }
     }
 
@@ -363,7 +367,7 @@ impl Poller {
             if !c.is_open() {
                 continue;
             }
-            let expired = c.deadline.is_some_and(|d| self.now >= d);
+            let expired = c.deadline.is_some_and(|d| self.tick >= d);
             match c.phase {
                 Phase::Idle if expired || (shutting_down && !c.has_output()) => sh.close(&slot, &mut c),
                 Phase::Head | Phase::Body if expired => {

@@ -1,6 +1,6 @@
 //! State shared by a server's pollers and workers.
 
-use super::clock::CoarseClock;
+use super::clock::{CoarseClock, Tick};
 use super::config::Config;
 use super::dispatch::Dispatch;
 use super::poller::Poller;
@@ -109,7 +109,7 @@ impl Shared {
     /// Ends a connection whose last response is queued: once the output is written, close it,
     /// lingering first if unread input could turn the close into a reset. Returns `true` if it
     /// is closed already.
-    pub(crate) fn finish(&self, slot: &Arc<Slot>, c: &mut super::conn::Conn, now: std::time::Instant) -> bool {
+    pub(crate) fn finish(&self, slot: &Arc<Slot>, c: &mut super::conn::Conn, now: Tick) -> bool {
         c.close_after = true;
         if c.has_output() {
             return false; // the poller writes it out, then comes back here

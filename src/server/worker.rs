@@ -17,7 +17,6 @@ use crossbeam::sync::Parker;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Output beyond this is written before the next request of a batch is answered.
 const OUT_HIGH_WATER: usize = 256 * 1024;
@@ -117,7 +116,7 @@ impl Worker {
                         Err(_) => return shared.close(slot, &mut c),
                         Ok(false) => break,
                         Ok(true) if c.close_after => {
-                            shared.finish(slot, &mut c, Instant::now());
+                            shared.finish(slot, &mut c, shared.clock.now());
                             if !c.is_open() {
                                 return;
                             }
@@ -136,7 +135,7 @@ impl Worker {
                     break; // the socket is full: the poller finishes on WRITABLE
                 }
                 if c.close_after {
-                    if shared.finish(slot, &mut c, Instant::now()) {
+                    if shared.finish(slot, &mut c, shared.clock.now()) {
                         return;
                     }
                     break;
