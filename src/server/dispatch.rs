@@ -16,9 +16,10 @@
 //!   leader for [`STALL`] (its last leader is stuck in a handler), or when jobs have waited
 //!   that long with none taken.
 //!
-//! Jobs are connections with a framed batch, in a bounded FIFO behind a `parking_lot::Mutex`
-//! that also counts the threads running jobs; a full queue gives the job back (`Err(job)`) so
-//! the leader can answer 503. Sleeping uses one `crossbeam::sync::Parker` per thread.
+//! Jobs are connections with a framed batch, in a bounded FIFO behind a `parking_lot::Mutex`,
+//! under which the threads running jobs are also counted; a full queue gives the job back
+//! (`Err(job)`) so the leader can answer 503. Sleeping uses one `crossbeam::sync::Parker` per
+//! thread.
 //!
 //! Why a lock, not `crossbeam::queue::ArrayQueue`: a pop that finds a slot claimed by a push
 //! not yet finished spins on `pause` until the pusher runs again, and on a server pinned to one
@@ -35,9 +36,9 @@
 
 use super::slot::Slot;
 use crossbeam::sync::{Parker, Unparker};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering::*};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -64,20 +65,18 @@ impl StallCheck {
     }
 }
 
-/// The queue and the job-running count, under one lock: taking a job is one lock round trip.
-struct Queue {
-    jobs: VecDeque<Job>,
-    /// Threads running a job now; never above `max_in_jobs`.
-    in_jobs: usize,
-    /// Jobs taken so far (progress, for stall detection).
-    pops: u64,
-}
-
 pub(crate) struct Dispatch {
-    queue: Mutex<Queue>,
+    queue: Mutex<VecDeque<Job>>,
     capacity: usize,
-    /// `queue.jobs.len()`, readable without the lock.
+    // The three counters below are written only with `queue` locked (a plain load and store,
+    // no locked instruction: taking a job is one lock round trip) and read without it, by the
+    // monitor and the wake-up checks; the monitor never takes the lock.
+    /// `queue.len()`.
     queued: AtomicUsize,
+    /// Threads running a job now; never above `max_in_jobs`.
+    in_jobs: AtomicUsize,
+    /// Jobs taken so far (progress, for stall detection).
+    pops: AtomicU64,
     unparkers: Vec<Unparker>,
     sleeping: Vec<AtomicBool>,
     sleepers: AtomicUsize,
@@ -94,9 +93,11 @@ impl Dispatch {
         let parkers: Vec<Parker> = (0..threads).map(|_| Parker::new()).collect();
         let capacity = capacity.max(1);
         let d = Dispatch {
-            queue: Mutex::new(Queue { jobs: VecDeque::with_capacity(capacity), in_jobs: 0, pops: 0 }),
+            queue: Mutex::new(VecDeque::with_capacity(capacity)),
             capacity,
             queued: AtomicUsize::new(0),
+            in_jobs: AtomicUsize::new(0),
+            pops: AtomicU64::new(0),
             unparkers: parkers.iter().map(|p| p.unparker().clone()).collect(),
             sleeping: (0..threads).map(|_| AtomicBool::new(false)).collect(),
             sleepers: AtomicUsize::new(0),
@@ -111,11 +112,11 @@ impl Dispatch {
     /// Queues a job; a full queue gives it back.
     pub(crate) fn submit(&self, job: Job) -> Result<(), Job> {
         let mut q = self.queue.lock();
-        if q.jobs.len() >= self.capacity {
+        if q.len() >= self.capacity {
             return Err(job);
         }
-        q.jobs.push_back(job);
-        self.queued.store(q.jobs.len(), Release);
+        q.push_back(job);
+        self.queued.store(q.len(), Release);
         Ok(())
     }
 
@@ -129,24 +130,32 @@ impl Dispatch {
         if !self.has_jobs() {
             return None;
         }
-        self.pop(&mut self.queue.lock())
-    }
-
-    /// Ends the caller's job and takes the next one, under one lock.
-    pub(crate) fn done_take(&self) -> Option<Job> {
         let mut q = self.queue.lock();
-        q.in_jobs -= 1;
-        self.pop(&mut q)
-    }
-
-    fn pop(&self, q: &mut Queue) -> Option<Job> {
-        if q.in_jobs >= self.max_in_jobs {
+        let running = self.in_jobs.load(Relaxed);
+        if running >= self.max_in_jobs {
             return None;
         }
-        let job = q.jobs.pop_front()?;
-        self.queued.store(q.jobs.len(), Release);
-        q.in_jobs += 1;
-        q.pops += 1;
+        let job = self.pop(&mut q)?;
+        self.in_jobs.store(running + 1, Release);
+        Some(job)
+    }
+
+    /// Ends the caller's job and takes the next one, under one lock: the caller's place among
+    /// the threads running jobs passes straight to the next job.
+    pub(crate) fn done_take(&self) -> Option<Job> {
+        let mut q = self.queue.lock();
+        let job = self.pop(&mut q);
+        if job.is_none() {
+            self.in_jobs.store(self.in_jobs.load(Relaxed) - 1, Release);
+        }
+        job
+    }
+
+    /// Pops the next job; `q` is the locked queue, which makes the counter updates safe.
+    fn pop(&self, q: &mut MutexGuard<'_, VecDeque<Job>>) -> Option<Job> {
+        let job = q.pop_front()?;
+        self.queued.store(q.len(), Release);
+        self.pops.store(self.pops.load(Relaxed) + 1, Relaxed);
         Some(job)
     }
 
@@ -168,7 +177,7 @@ impl Dispatch {
     pub(crate) fn wake_for_parallelism(&self) {
         // pairs with the fence in `park`: either the sleeper sees the jobs or we see its flag
         fence(SeqCst);
-        if self.has_jobs() && self.running() < self.cpus && self.queue.lock().in_jobs < self.max_in_jobs {
+        if self.has_jobs() && self.running() < self.cpus && self.in_jobs.load(Acquire) < self.max_in_jobs {
             self.wake_one();
         }
     }
@@ -191,12 +200,9 @@ impl Dispatch {
         if now.duration_since(st.at) < STALL {
             return;
         }
-        let (pops, free_slot) = {
-            let q = self.queue.lock();
-            (q.pops, q.in_jobs < self.max_in_jobs)
-        };
+        let pops = self.pops.load(Relaxed);
         let waiting = self.has_jobs();
-        if waiting && st.waiting && pops == st.pops && free_slot {
+        if waiting && st.waiting && pops == st.pops && self.in_jobs.load(Acquire) < self.max_in_jobs {
             self.wake_one();
         }
         *st = StallCheck { at: now, pops, waiting };
