@@ -38,6 +38,9 @@ pub(crate) fn refresh(now: SystemTime) {
     if s & 1 == 1 || DATE.seq.compare_exchange(s, s + 1, Acquire, Relaxed).is_err() {
         return; // another thread is publishing this second
     }
+    // the odd sequence must be visible before any word changes (a reader that sees a new word
+    // then sees the sequence moved); the compare-exchange alone does not order later stores
+    fence(Release);
     let b = words_of(secs);
     for (i, w) in DATE.words.iter().enumerate() {
         let mut x = [0u8; 8];
@@ -108,11 +111,11 @@ pub(crate) fn line() -> [u8; LINE] {
     out
 }
 
+/// Formats the line without publishing it: a reader preempted after reading the clock could
+/// otherwise publish a second older than one a poller published meanwhile.
 #[cold]
 fn own_words() -> [u8; WORDS * 8] {
-    let now = SystemTime::now();
-    refresh(now);
-    words_of(unix_secs(now))
+    words_of(unix_secs(SystemTime::now()))
 }
 
 /// Formats seconds since the Unix epoch as an IMF-fixdate.
