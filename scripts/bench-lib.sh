@@ -104,6 +104,7 @@ server_bin() {
     tiny_http) echo "$PEERS_BIN/tiny-hello" ;;
     astra) echo "$PEERS_BIN/astra-hello" ;;
     floor) echo "$PEERS_BIN/floor" ;;
+    */*) echo "$1" ;; # a path: a binary that serves hello like examples/hello (scripts/bench-ab.sh)
     *) return 1 ;;
   esac
 }
@@ -130,7 +131,7 @@ start_server() {
   [ -x "$bin" ] || { warn "$name: binary $bin missing"; return 1; }
   wait_port_free || die "port $PORT is busy (another process listens on it); not starting $name"
   mkdir -p "$WORK_DIR/logs"
-  logf="$WORK_DIR/logs/$name${LOG_TAG:+-$LOG_TAG}.log"
+  logf="$WORK_DIR/logs/${name##*/}${LOG_TAG:+-$LOG_TAG}.log"
   [ -n "$cpus" ] && pin=(taskset -c "$cpus")
   # env and taskset both exec, so $! is the server process itself.
   env -u THREADS -u SHOCKWAVE_POLLERS -u GOMAXPROCS "$@" "${pin[@]}" "$bin" "$ADDR" >"$logf" 2>&1 &
