@@ -87,8 +87,9 @@ impl Ticker {
 
 /// The current `Date` field line, `Date: <IMF-fixdate>\r\n`.
 ///
-/// Never waits for a writer: if nothing is published yet, or a publish is under way (its
-/// thread may be preempted halfway), the line is formatted from the wall clock instead.
+/// Never waits for a writer: if nothing is published yet (no poller has run: the line is then
+/// published too), or a publish is under way (its thread may be preempted halfway), the line
+/// is formatted from the wall clock instead.
 pub(crate) fn line() -> [u8; LINE] {
     let s1 = DATE.seq.load(Acquire);
     let b = if s1 & 1 == 0 && s1 != 0 {
@@ -101,21 +102,26 @@ pub(crate) fn line() -> [u8; LINE] {
             }
             b
         } else {
-            own_words()
+            own_words(false)
         }
     } else {
-        own_words()
+        own_words(s1 == 0)
     };
     let mut out = [0u8; LINE];
     out.copy_from_slice(&b[..LINE]);
     out
 }
 
-/// Formats the line without publishing it: a reader preempted after reading the clock could
-/// otherwise publish a second older than one a poller published meanwhile.
+/// Formats the line from the wall clock; publishes it only if nothing was published yet (a
+/// reader preempted after reading the clock could otherwise publish a second older than one a
+/// poller published meanwhile).
 #[cold]
-fn own_words() -> [u8; WORDS * 8] {
-    words_of(unix_secs(SystemTime::now()))
+fn own_words(publish: bool) -> [u8; WORDS * 8] {
+    let now = SystemTime::now();
+    if publish {
+        refresh(now);
+    }
+    words_of(unix_secs(now))
 }
 
 /// Formats seconds since the Unix epoch as an IMF-fixdate.
