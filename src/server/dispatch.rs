@@ -235,3 +235,43 @@ impl Dispatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::conn::Conn;
+
+    fn job() -> Job {
+        Arc::new(Slot::new(0, Conn::new()))
+    }
+
+    #[test]
+    fn jobs_leave_in_order_and_a_full_queue_gives_the_job_back() {
+        let (d, _parkers) = Dispatch::new(2, 1, 4);
+        let (a, b, c) = (job(), job(), job());
+        assert!(d.submit(a.clone()).is_ok() && d.submit(b.clone()).is_ok());
+        assert!(Arc::ptr_eq(&d.submit(c.clone()).unwrap_err(), &c));
+        assert!(d.has_jobs());
+        assert!(Arc::ptr_eq(&d.take().unwrap(), &a));
+        assert!(Arc::ptr_eq(&d.done_take().unwrap(), &b)); // a's place passes to b
+        assert_eq!(d.in_jobs.load(Relaxed), 1);
+        assert!(d.done_take().is_none());
+        assert!(!d.has_jobs());
+        assert_eq!((d.in_jobs.load(Relaxed), d.pops.load(Relaxed)), (0, 2));
+    }
+
+    #[test]
+    fn at_most_workers_jobs_run_at_once() {
+        let (d, _parkers) = Dispatch::new(8, 3, 2);
+        for _ in 0..3 {
+            assert!(d.submit(job()).is_ok());
+        }
+        assert!(d.take().is_some() && d.take().is_some());
+        assert!(d.take().is_none(), "a third job may not start while two run");
+        assert!(d.has_jobs());
+        assert!(d.done_take().is_some()); // the first ends; the third takes its place
+        assert_eq!(d.in_jobs.load(Relaxed), 2);
+        assert!(d.done_take().is_none() && d.done_take().is_none());
+        assert_eq!((d.in_jobs.load(Relaxed), d.pops.load(Relaxed)), (0, 3));
+    }
+}
