@@ -323,12 +323,10 @@ impl Response {
     /// Sets `Content-Type`, replacing any earlier value (sanitised as in
     /// [`set_header`](Self::set_header)).
     pub fn set_content_type(&mut self, value: &str) {
-        if self.lines.is_empty() {
-            self.set_ctype(value.as_bytes()); // no other line can hold a Content-Type
-        } else {
-            self.remove_header("content-type");
-            self.push_header("Content-Type", value.as_bytes());
+        if !self.lines.is_empty() {
+            self.remove_header("content-type"); // a second Content-Type added as a plain line
         }
+        self.set_ctype(value.as_bytes());
     }
 
     /// Puts `value` in the Content-Type slot.
