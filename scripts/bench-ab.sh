@@ -8,10 +8,10 @@
 #   SERVER  a bench-peers.sh name (shockwave, floor, fasthttp, hyper, ...) or the path of a binary
 #           that serves hello like examples/hello (address as first argument), e.g. a copy of
 #           target/release/examples/hello saved before a change. Ratios are to the first one.
-# env: ROUNDS (8), DURATION (4s, after a 1 s warm-up), SCENARIO (ka64 | pipe16 | close64; ka64),
+# env: ROUNDS (8), DURATION (4s, after a 1 s warm-up), SCENARIO (as bench-peers.sh's; ka64),
 #      SERVER_CPU (0), CLIENT_CPU (1), ADDR (127.0.0.1:8080)
 # Placement as bench-peers.sh's "pinned": the server on SERVER_CPU with THREADS=1
-# SHOCKWAVE_POLLERS=1, `wrk -t1 -c64` on CLIENT_CPU. Builds nothing: peers come from an earlier
+# SHOCKWAVE_POLLERS=1, `wrk -t1` on CLIENT_CPU. Builds nothing: peers come from an earlier
 # `scripts/bench-peers.sh` (or `cargo build --release` in benches/peers).
 set -euo pipefail
 BENCH_TAG=bench-ab
@@ -28,13 +28,10 @@ for s in "$@"; do
   b="$(server_bin "$s")" || die "unknown server '$s'"
   [ -x "$b" ] || die "$s: no executable at $b"
 done
-case "$SCENARIO" in
-  ka64) extra=() ;;
-  pipe16) extra=(-s "$ROOT/scripts/wrk/pipeline.lua") ;;
-  close64) extra=(-H "Connection: close") ;;
-  *) die "unknown scenario '$SCENARIO' (ka64, pipe16 or close64)" ;;
-esac
-tail_args=(); [ "$SCENARIO" = pipe16 ] && tail_args=(-- 16)
+case "$SCENARIO" in ka64|ka256|pipe16|close64) ;; *) die "unknown scenario '$SCENARIO'" ;; esac
+CONNS="$(scenario_conns "$SCENARIO")"
+mapfile -t extra < <(scenario_args "$SCENARIO")
+mapfile -t tail_args < <(scenario_tail "$SCENARIO")
 ensure_tools
 trap stop_server EXIT
 mkdir -p "$WORK_DIR/logs"
@@ -42,7 +39,7 @@ OUT="$WORK_DIR/logs/wrk-ab.txt"
 secs="$(duration_secs "$DURATION")"
 
 wrk_run() { # DURATION
-  timeout -k 5 $(( secs + 30 )) taskset -c "$CLIENT_CPU" wrk -t1 -c64 -d"$1" --timeout 2s \
+  timeout -k 5 $(( secs + 30 )) taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"$1" --timeout 2s \
     "${extra[@]}" "http://$ADDR/" "${tail_args[@]}" >"$OUT" 2>&1 </dev/null
 }
 

@@ -109,6 +109,21 @@ server_bin() {
   esac
 }
 
+# A wrk scenario: connections; extra wrk arguments (before the URL) and script arguments
+# (after it), one per line.
+scenario_conns() {
+  case "$1" in ka256) echo 256 ;; *) echo 64 ;; esac
+}
+scenario_args() {
+  case "$1" in
+    pipe16) printf '%s\n' -s "$ROOT/scripts/wrk/pipeline.lua" ;;
+    close64) printf '%s\n' -H "Connection: close" ;;
+  esac
+}
+scenario_tail() {
+  case "$1" in pipe16) printf '%s\n' -- 16 ;; esac
+}
+
 port_busy() { ss -Htln "sport = :$PORT" 2>/dev/null | grep -q .; }
 
 wait_port_free() {

@@ -79,17 +79,6 @@ mkdir -p "$RESULTS_DIR" "$WORK_DIR"
 RAW="$WORK_DIR/raw-$DATE_TAG.csv"
 echo "placement,scenario,server,connections,wrk_threads,duration_s,requests,req_per_s,p99_us,non2xx,err_connect,err_read,err_write,err_timeout,cpu_ticks,cpu_us_per_req,peak_rss_kb,wrk_cpu_pct,other_cpu_pct,status" >"$RAW"
 
-# wrk_args SCENARIO -> connections and extra wrk args on stdout, one per line
-scenario_conns() {
-  case "$1" in ka256) echo 256 ;; *) echo 64 ;; esac
-}
-scenario_args() {
-  case "$1" in
-    pipe16) printf '%s\n' -s "$ROOT/scripts/wrk/pipeline.lua" ;;
-    close64) printf '%s\n' -H "Connection: close" ;;
-  esac
-}
-
 # p99 from wrk's "Latency Distribution" block, converted to microseconds.
 wrk_p99_us() {
   awk '/Latency Distribution/ {d=1} d && $1 == "99%" {
@@ -103,7 +92,7 @@ run_wrk() {
   local placement="$1" scen="$2" dur="$3" out="$4" conns t pin=() extra=() tail_args=()
   conns="$(scenario_conns "$scen")"
   mapfile -t extra < <(scenario_args "$scen")
-  [ "$scen" = pipe16 ] && tail_args=(-- 16)
+  mapfile -t tail_args < <(scenario_tail "$scen")
   if [ "$placement" = pinned ]; then t=1; pin=(taskset -c "$CLIENT_CPU"); else t=2; fi
   local secs; secs="$(duration_secs "$dur")"
   # In the background + wait, so that INT/TERM reach our trap at once.
