@@ -3,19 +3,29 @@
 //! (names, hosts) use SSE2 only. Other targets use the 8-byte SWAR scans in `tables.rs`.
 //!
 //! Each scan returns the index of the first byte at or after `i` that is *not* in its class, or
-//! `s.len()`; the caller judges that byte. Unsafe is confined here: the unaligned load (bounds
-//! checked in `imp::load`) and the calls into `#[target_feature(enable = "sse2")]` bodies, which are
-//! sound because SSE2 is part of the x86_64 baseline every x86_64 CPU has.
+//! `s.len()` (`i` itself when `i` is past the end); the caller judges that byte. The parser's
+//! unsafe code is here: the unaligned loads, each checked against the slice with [`room`] (a
+//! form that cannot wrap, so every safe function is sound for any `i`), and the calls into
+//! `#[target_feature]` bodies, sound because SSE2 is part of the x86_64 baseline and AVX2 is
+//! detected before use.
+
+/// Whether `s[i..i + n]` is in bounds, written so that no `i` (even near `usize::MAX`) can wrap
+/// the check into a false yes.
+#[inline(always)]
+pub(crate) fn room(s: &[u8], i: usize, n: usize) -> bool {
+    i <= s.len() && s.len() - i >= n
+}
 
 #[cfg(target_arch = "x86_64")]
 mod imp {
+    use super::room;
     use core::arch::x86_64::*;
 
     /// Loads `s[i..i + 16]`.
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn load(s: &[u8], i: usize) -> __m128i {
-        assert!(i + 16 <= s.len());
+        assert!(room(s, i, 16));
         // SAFETY: the assert keeps the 16-byte read inside `s`; `loadu` has no alignment rule.
         unsafe { _mm_loadu_si128(s.as_ptr().add(i).cast()) }
     }
@@ -76,14 +86,14 @@ mod imp {
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn load32(s: &[u8], i: usize) -> __m256i {
-        assert!(i + 32 <= s.len());
+        assert!(room(s, i, 32));
         // SAFETY: the assert keeps the 32-byte read inside `s`; `loadu` has no alignment rule.
         unsafe { _mm256_loadu_si256(s.as_ptr().add(i).cast()) }
     }
 
     #[target_feature(enable = "avx2")]
     unsafe fn value_avx2(s: &[u8], mut i: usize) -> usize {
-        while i + 32 <= s.len() {
+        while room(s, i, 32) {
             // SAFETY: the loop condition keeps 32 bytes in bounds (load32 checks again).
             let x = unsafe { load32(s, i) };
             let ge20 = _mm256_cmpeq_epi8(_mm256_max_epu8(x, _mm256_set1_epi8(0x20)), x);
@@ -100,7 +110,7 @@ mod imp {
 
     #[target_feature(enable = "avx2")]
     unsafe fn target_avx2(s: &[u8], mut i: usize) -> usize {
-        while i + 32 <= s.len() {
+        while room(s, i, 32) {
             // SAFETY: the loop condition keeps 32 bytes in bounds (load32 checks again).
             let x = unsafe { load32(s, i) };
             let ok = _mm256_and_si256(
@@ -128,7 +138,7 @@ mod imp {
     /// `false` means "not shown valid here" (the caller runs the full check), never "invalid".
     #[inline]
     pub(crate) fn short_host_port(buf: &[u8], s: usize, e: usize) -> bool {
-        if e <= s || e - s > 16 || s + 16 > buf.len() {
+        if e <= s || e - s > 16 || !room(buf, s, 16) {
             return false;
         }
         // SAFETY: SSE2 is in the x86_64 baseline; the bounds were checked above.
@@ -138,7 +148,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn short_host_port_sse2(buf: &[u8], s: usize, len: usize) -> bool {
-        // SAFETY: the caller checked s + 16 <= buf.len().
+        // SAFETY: the caller checked that 16 bytes from `s` are in `buf` (and `load` checks again).
         let x = unsafe { load(buf, s) };
         let inside = ((1u32 << len) - 1) as i32; // lanes of the value
         let name = _mm_movemask_epi8(_mm_or_si128(alnum_dash(x), _mm_cmpeq_epi8(x, _mm_set1_epi8(b'.' as i8))));
@@ -170,7 +180,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn value_sse2(s: &[u8], mut i: usize) -> usize {
-        while i + 16 <= s.len() {
+        while room(s, i, 16) {
             // SAFETY: the loop condition keeps 16 bytes in bounds (load checks again).
             let x = unsafe { load(s, i) };
             let ge20 = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x20)), x);
@@ -187,7 +197,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn target_sse2(s: &[u8], mut i: usize) -> usize {
-        while i + 16 <= s.len() {
+        while room(s, i, 16) {
             // SAFETY: the loop condition keeps 16 bytes in bounds (load checks again).
             let x = unsafe { load(s, i) };
             // signed compares: bytes >= 0x80 are negative and fail the first test
@@ -204,7 +214,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn host_sse2(s: &[u8], mut i: usize) -> usize {
-        while i + 16 <= s.len() {
+        while room(s, i, 16) {
             // SAFETY: the loop condition keeps 16 bytes in bounds (load checks again).
             let x = unsafe { load(s, i) };
             let ok = _mm_or_si128(alnum_dash(x), _mm_cmpeq_epi8(x, _mm_set1_epi8(b'.' as i8)));
@@ -236,7 +246,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn name_sse2(s: &[u8], mut i: usize) -> usize {
-        while i + 16 <= s.len() {
+        while room(s, i, 16) {
             // SAFETY: the loop condition keeps 16 bytes in bounds (load checks again).
             let x = unsafe { load(s, i) };
             let bad = !_mm_movemask_epi8(alnum_dash(x)) & 0xffff;
@@ -298,6 +308,25 @@ mod tests {
             }
         }
         assert!(!short_host_port(b"localhost", 0, 9), "no room for the 16-byte load");
+    }
+
+    /// Regression: `i + 16 <= len` wrapped for `i` near `usize::MAX` in release builds, so a
+    /// safe call could load bytes before the slice.
+    #[test]
+    fn a_start_past_the_end_reads_nothing() {
+        let big = vec![b'a'; 256];
+        let s = &big[64..];
+        for i in [s.len(), s.len() + 1, usize::MAX - 40, usize::MAX - 8, usize::MAX] {
+            assert_eq!(scan_target(s, i), i);
+            assert_eq!(scan_value(s, i), i);
+            assert_eq!(scan_name(s, i), i);
+            assert_eq!(scan_host(s, i), i);
+            assert_eq!(crate::http::tables::scan_target(s, i), i);
+            assert_eq!(crate::http::tables::scan_value(s, i), i);
+        }
+        assert!(!short_host_port(s, usize::MAX - 8, usize::MAX - 2));
+        assert!(!short_host_port(s, s.len() - 4, s.len()));
+        assert!(!room(s, usize::MAX - 8, 16) && room(s, s.len() - 16, 16) && !room(s, s.len() - 15, 16));
     }
 
     #[test]
