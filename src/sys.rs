@@ -8,12 +8,12 @@ use std::io;
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-/// Calls a libc function and turns `-1` into the thread's `errno` as an `io::Error`.
+/// Turns the `-1` a libc call returns on failure into the thread's `errno` as an `io::Error`.
+/// The call itself is written, in its own `unsafe` block with its `SAFETY:` comment, at the
+/// call site: `syscall!(unsafe { libc::shutdown(fd, libc::SHUT_WR) })`.
 macro_rules! syscall {
-    ($fn:ident ( $($arg:expr),* $(,)? )) => {{
-        // SAFETY: each call site documents why its arguments are valid.
-        #[allow(unused_unsafe)]
-        let res = unsafe { libc::$fn($($arg),*) };
+    ($call:expr) => {{
+        let res = $call;
         if res == -1 {
             Err(std::io::Error::last_os_error())
         } else {
@@ -39,9 +39,12 @@ pub(crate) struct Fd(pub RawFd);
 impl Fd {
     /// One `recv`; `WouldBlock` when nothing is there.
     pub(crate) fn read(self, buf: &mut [u8]) -> io::Result<usize> {
-        // SAFETY: `buf` is a valid writable region of `buf.len()` bytes; the fd is open (type docs).
-        syscall!(syscall(libc::SYS_recvfrom, self.0, buf.as_mut_ptr(), buf.len(), 0, NO_ADDR, NO_LEN))
-            .map(|n| n as usize)
+        syscall!(
+            // SAFETY: `buf` is a valid writable region of `buf.len()` bytes; the fd is open (type
+            // docs); recvfrom with no address takes null address pointers.
+            unsafe { libc::syscall(libc::SYS_recvfrom, self.0, buf.as_mut_ptr(), buf.len(), 0, NO_ADDR, NO_LEN) }
+        )
+        .map(|n| n as usize)
     }
 
     /// One `send` (never raises SIGPIPE).
@@ -57,8 +60,12 @@ impl Fd {
     }
 
     fn send(self, buf: &[u8], flags: libc::c_int) -> io::Result<usize> {
-        // SAFETY: `buf` is a valid readable region of `buf.len()` bytes; the fd is open (type docs).
-        syscall!(syscall(libc::SYS_sendto, self.0, buf.as_ptr(), buf.len(), flags, NO_ADDR, 0)).map(|n| n as usize)
+        syscall!(
+            // SAFETY: `buf` is a valid readable region of `buf.len()` bytes; the fd is open (type
+            // docs); sendto with no address takes a null address and a zero length.
+            unsafe { libc::syscall(libc::SYS_sendto, self.0, buf.as_ptr(), buf.len(), flags, NO_ADDR, 0) }
+        )
+        .map(|n| n as usize)
     }
 
     /// Waits until the socket is readable (`write == false`) or writable, or `deadline` passes.
@@ -72,7 +79,7 @@ impl Fd {
                 libc::pollfd { fd: self.0, events: if write { libc::POLLOUT } else { libc::POLLIN }, revents: 0 };
             let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
             // SAFETY: `p` is one valid pollfd and we pass a count of 1.
-            match syscall!(poll(&mut p, 1, ms)) {
+            match syscall!(unsafe { libc::poll(&mut p, 1, ms) }) {
                 Ok(0) => continue,
                 Ok(_) => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -109,7 +116,7 @@ impl Fd {
     /// Stops sending (FIN) while still reading: the first step of a lingering close.
     pub(crate) fn shutdown_write(self) {
         // SAFETY: plain call on an open fd; failure (already closed by the peer) is harmless.
-        let _ = syscall!(shutdown(self.0, libc::SHUT_WR));
+        let _ = syscall!(unsafe { libc::shutdown(self.0, libc::SHUT_WR) });
     }
 }
 
@@ -118,9 +125,9 @@ impl Fd {
 pub(crate) fn defer_accept(fd: RawFd, wait: Duration) -> io::Result<()> {
     let secs = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0)).min(i32::MAX as u64) as libc::c_int;
     let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `secs` is a live c_int and `len` its size.
-    syscall!(setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, (&secs as *const libc::c_int).cast(), len))
-        .map(drop)
+    let opt = (&secs as *const libc::c_int).cast();
+    // SAFETY: `opt` points to a live c_int and `len` is its size.
+    syscall!(unsafe { libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, opt, len) }).map(drop)
 }
 
 /// Marks the calling thread `SCHED_BATCH`: when it wakes it does not preempt the thread
@@ -129,5 +136,5 @@ pub(crate) fn defer_accept(fd: RawFd, wait: Duration) -> io::Result<()> {
 pub(crate) fn batch_scheduling() -> io::Result<()> {
     let p = libc::sched_param { sched_priority: 0 };
     // SAFETY: `p` is a valid sched_param; pid 0 means the calling thread.
-    syscall!(sched_setscheduler(0, libc::SCHED_BATCH, &p)).map(drop)
+    syscall!(unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &p) }).map(drop)
 }
