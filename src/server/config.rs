@@ -37,6 +37,12 @@ pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 /// Input a lingering close discards before giving up.
 pub(crate) const LINGER_BYTES: usize = 1024 * 1024;
 
+/// CPUs this process may run on (its affinity mask and cgroup quota respected, so a server
+/// started under `taskset -c 0` sizes itself for one CPU).
+pub(crate) fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Everything a running server needs to know; built by [`crate::Builder`].
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -60,7 +66,7 @@ pub(crate) struct Config {
 
 impl Default for Config {
     fn default() -> Config {
-        let cpus = num_cpus::get().max(1);
+        let cpus = cpus();
         Config {
             pollers: cpus,
             workers: (8 * cpus).max(8),

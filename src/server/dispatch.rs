@@ -103,7 +103,7 @@ impl Dispatch {
             sleepers: AtomicUsize::new(0),
             leaders: AtomicUsize::new(0),
             max_in_jobs: workers.max(1),
-            cpus: num_cpus::get().max(1),
+            cpus: super::config::cpus(),
             stop: AtomicBool::new(false),
         };
         (d, parkers)
