@@ -1,14 +1,16 @@
-//! The server runtime: configuration, listeners, pollers, the worker pool, shutdown.
+//! The server runtime: configuration, listeners, pollers, the thread pool, shutdown.
 //!
 //! ```text
-//!  client ──► poller i (mio::Poll, SO_REUSEPORT listener i, tiered buffers i)
-//!               │ read → parse head (+ body) → frame pipelined batch
-//!               │ dispatch (bounded crossbeam queue; full → 503 at once)
+//!  client ──► poller i (mio::Poll, listener i, tiered buffers i), led by whichever pool thread
+//!               │ holds its lock: read → parse head (+ body) → frame a pipelined batch
+//!               │ queue the connection (a FIFO behind a short lock; full → 503 at once)
 //!               ▼
-//!             worker pool: handler(&Request, &mut Response) for each request, in order
-//!               │ encode all responses into one buffer, one write
-//!               └─ leftover output → poller finishes it on WRITABLE
+//!             the same thread (or another, when handlers block): handler(&Request, &mut
+//!               │ Response) for each request, in order; all responses encoded, one write
+//!               └─ output the socket refuses → the poller finishes it on WRITABLE
 //! ```
+//!
+//! There are no dedicated poller threads: see `dispatch.rs` for the leader/followers rules.
 
 pub(crate) mod clock;
 pub(crate) mod config;
@@ -84,7 +86,8 @@ macro_rules! setters {
 
 impl Builder {
     setters! {
-        /// Poller threads (each with its own listener and buffers). Default: one per CPU.
+        /// Pollers: each a `mio::Poll` with its own listener and buffers, led in turn by pool
+        /// threads (there are no dedicated poller threads). Default: one per CPU.
         pollers: usize => |c, v| c.pollers = v.max(1);
         /// Worker threads running handlers. Default: 8 per CPU, at least 8. Handlers that block
         /// need enough workers to cover the requests blocked at once.
@@ -250,8 +253,9 @@ impl ServerHandle {
         self.join();
     }
 
-    /// Blocks until the server has shut down (which only [`shutdown`](Self::shutdown) on
-    /// another handle path causes; for `serve`, this is forever).
+    /// Blocks until the server's threads have ended. Only [`shutdown`](Self::shutdown) ends
+    /// them, and it consumes the handle, so `join` waits for the life of the process: it is
+    /// what [`serve`] does after starting.
     pub fn join(self) {
         for t in self.threads {
             let _ = t.join();
