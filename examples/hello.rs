@@ -2,7 +2,7 @@
 //! 127.0.0.1:8080. The address comes from the first argument or `ADDR`; `SHOCKWAVE_POLLERS` and
 //! `SHOCKWAVE_WORKERS` override the thread counts (used by the benchmarks).
 
-use shockwave::{Request, Response, Server};
+use shockwave::Server;
 
 fn main() -> std::io::Result<()> {
     let addr =
@@ -17,7 +17,7 @@ fn main() -> std::io::Result<()> {
     let server = builder.bind(&addr)?;
     println!("serving Hello, World! on http://{}/", server.local_addr());
     server
-        .start(|_req: &Request, resp: &mut Response| {
+        .start(|_req, resp| {
             resp.set_content_type("text/plain");
             resp.write_body(b"Hello, World!");
         })?

@@ -1,6 +1,6 @@
 //! The README's "API in 20 lines", kept compiling: `cargo run --example tour`.
 
-use shockwave::{Request, Response, Server};
+use shockwave::Server;
 use std::{io::Read, time::Duration};
 
 fn main() -> std::io::Result<()> {
@@ -9,7 +9,7 @@ fn main() -> std::io::Result<()> {
         .read_header_timeout(Duration::from_secs(5))
         .max_request_body(1 << 20)
         .bind("127.0.0.1:8080")?
-        .start(|req: &Request, resp: &mut Response| {
+        .start(|req, resp| {
             let mut body = Vec::new();
             if req.body_reader().read_to_end(&mut body).is_err() {
                 return resp.set_status(400); // bad chunking, timeout, disconnect

@@ -2,7 +2,11 @@
 
 use crate::{Request, Response};
 
-/// Answers requests. Implemented for every `Fn(&Request, &mut Response) + Send + Sync + 'static`.
+/// Answers requests. Implemented for every `Fn(&Request, &mut Response) + Send + Sync + 'static`;
+/// implement it for a type that carries state, and serve it with
+/// [`serve_handler`](crate::serve_handler) or [`Server::start_handler`](crate::Server::start_handler)
+/// ([`serve`](crate::serve) and [`Server::start`](crate::Server::start) take closures, whose
+/// argument types they can then infer).
 ///
 /// Handlers run on the worker pool and may block (a database call, a sleep): that occupies
 /// one worker, never a poller, so other connections keep being read and answered. A panic is

@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! fn main() -> std::io::Result<()> {
-//!     shockwave::serve("127.0.0.1:8080", |_req: &shockwave::Request, resp: &mut shockwave::Response| {
+//!     shockwave::serve("127.0.0.1:8080", |_req, resp| {
 //!         resp.set_content_type("text/plain");
 //!         resp.write_body(b"Hello, World!");
 //!     })
@@ -40,4 +40,4 @@ pub use handler::Handler;
 pub use http::body::BodyReader;
 pub use http::request::{Request, Version};
 pub use http::response::{InvalidHeaderName, Response};
-pub use server::{serve, Builder, Server, ServerHandle, Stats};
+pub use server::{serve, serve_handler, Builder, Server, ServerHandle, Stats};

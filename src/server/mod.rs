@@ -24,7 +24,7 @@ pub(crate) mod slot;
 pub(crate) mod stats;
 pub(crate) mod worker;
 
-use crate::Handler;
+use crate::{Handler, Request, Response};
 use config::Config;
 use crossbeam::utils::CachePadded;
 use shared::{PollerShared, Shared};
@@ -37,18 +37,42 @@ use std::time::Duration;
 
 pub use stats::Stats;
 
-/// Serves `handler` on `addr` until the process ends.
+/// Serves `handler` on `addr` with the default configuration until the process ends.
 ///
 /// ```no_run
 /// fn main() -> std::io::Result<()> {
-///     shockwave::serve("127.0.0.1:8080", |_req: &shockwave::Request, resp: &mut shockwave::Response| {
+///     shockwave::serve("127.0.0.1:8080", |req, resp| {
 ///         resp.set_content_type("text/plain");
-///         resp.write_body(b"Hello, World!");
+///         resp.write_body(format!("Hello from {}", req.path()).as_bytes());
 ///     })
 /// }
 /// ```
-pub fn serve(addr: impl ToSocketAddrs, handler: impl Handler) -> io::Result<()> {
-    Server::builder().bind(addr)?.start(handler)?.join();
+///
+/// The closure's argument types are inferred (`&Request`, `&mut Response`); a type that
+/// implements [`Handler`] is served with [`serve_handler`].
+pub fn serve<F>(addr: impl ToSocketAddrs, handler: F) -> io::Result<()>
+where
+    F: Fn(&Request, &mut Response) + Send + Sync + 'static,
+{
+    serve_handler(addr, handler)
+}
+
+/// [`serve`] for a type that implements [`Handler`].
+///
+/// ```no_run
+/// struct Hello;
+///
+/// impl shockwave::Handler for Hello {
+///     fn handle(&self, _req: &shockwave::Request, resp: &mut shockwave::Response) {
+///         resp.write_body(b"Hello, World!");
+///     }
+/// }
+///
+/// shockwave::serve_handler("127.0.0.1:8080", Hello)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn serve_handler(addr: impl ToSocketAddrs, handler: impl Handler) -> io::Result<()> {
+    Server::builder().bind(addr)?.start_handler(handler)?.join();
     Ok(())
 }
 
@@ -61,7 +85,7 @@ pub fn serve(addr: impl ToSocketAddrs, handler: impl Handler) -> io::Result<()> 
 ///     .read_header_timeout(Duration::from_secs(5))
 ///     .max_request_body(1 << 20)
 ///     .bind("127.0.0.1:0")?
-///     .start(|_req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body(b"ok"))?;
+///     .start(|_req, resp| resp.write_body(b"ok"))?;
 /// println!("listening on {}", handle.local_addr());
 /// handle.shutdown();
 /// # Ok::<(), std::io::Error>(())
@@ -172,8 +196,24 @@ impl Server {
         self.local
     }
 
-    /// Starts the pool and returns at once.
-    pub fn start(self, handler: impl Handler) -> io::Result<ServerHandle> {
+    /// Starts serving `handler` and returns at once; the closure's argument types are inferred.
+    ///
+    /// ```no_run
+    /// let handle = shockwave::Server::builder()
+    ///     .bind("127.0.0.1:8080")?
+    ///     .start(|req, resp| resp.write_body(req.path().as_bytes()))?;
+    /// handle.join();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start<F>(self, handler: F) -> io::Result<ServerHandle>
+    where
+        F: Fn(&Request, &mut Response) + Send + Sync + 'static,
+    {
+        self.start_handler(handler)
+    }
+
+    /// [`start`](Self::start) for a type that implements [`Handler`].
+    pub fn start_handler(self, handler: impl Handler) -> io::Result<ServerHandle> {
         let cfg = self.cfg;
         let mut pollers = Vec::new();
         for (i, l) in self.listeners.into_iter().enumerate() {

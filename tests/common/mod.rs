@@ -1,18 +1,18 @@
 //! Test support: start a server on 127.0.0.1:0, talk to it with raw bytes, parse what comes back.
 #![allow(dead_code)]
 
-use shockwave::{Builder, Handler, Server, ServerHandle};
+use shockwave::{Builder, Request, Response, Server, ServerHandle};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// Starts `handler` on a loopback port with `builder`'s settings.
-pub fn start(builder: Builder, handler: impl Handler) -> ServerHandle {
+pub fn start(builder: Builder, handler: impl Fn(&Request, &mut Response) + Send + Sync + 'static) -> ServerHandle {
     builder.bind("127.0.0.1:0").expect("bind").start(handler).expect("start")
 }
 
 /// Starts `handler` with the default settings (2 pollers, 4 workers to keep tests light).
-pub fn start_default(handler: impl Handler) -> ServerHandle {
+pub fn start_default(handler: impl Fn(&Request, &mut Response) + Send + Sync + 'static) -> ServerHandle {
     start(Server::builder().pollers(2).workers(4), handler)
 }
 
