@@ -4,28 +4,30 @@
 //!
 //! Each scan returns the index of the first byte at or after `i` that is *not* in its class, or
 //! `s.len()` (`i` itself when `i` is past the end); the caller judges that byte. The parser's
-//! unsafe code is here: the unaligned loads, each checked against the slice with [`room`] (a
-//! form that cannot wrap, so every safe function is sound for any `i`), and the calls into
-//! `#[target_feature]` bodies, sound because SSE2 is part of the x86_64 baseline and AVX2 is
-//! detected before use.
+//! unsafe code is here: the unaligned loads and the calls into `#[target_feature]` bodies,
+//! sound because SSE2 is part of the x86_64 baseline and AVX2 is detected before use.
+//!
+//! Bounds: a block of `n` bytes at `i` is read only when [`fits`] says so, a test that cannot
+//! wrap for any `i` (`i + 16 <= len` once did, for `i` near `usize::MAX`) and costs what it
+//! did: `len - (n - 1)` is the same for every block of a scan, so the loop compares once per
+//! block, and the load's own check is the same expression.
 
-/// Whether `s[i..i + n]` is in bounds, written so that no `i` (even near `usize::MAX`) can wrap
-/// the check into a false yes.
+/// Whether `s[i..i + n]` is in bounds (`n >= 1`), for any `i`: no addition that could wrap.
 #[inline(always)]
-pub(crate) fn room(s: &[u8], i: usize, n: usize) -> bool {
-    i <= s.len() && s.len() - i >= n
+pub(crate) fn fits(s: &[u8], i: usize, n: usize) -> bool {
+    i < s.len().saturating_sub(n - 1)
 }
 
 #[cfg(target_arch = "x86_64")]
 mod imp {
-    use super::room;
+    use super::fits;
     use core::arch::x86_64::*;
 
     /// Loads `s[i..i + 16]`.
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn load(s: &[u8], i: usize) -> __m128i {
-        assert!(room(s, i, 16));
+        assert!(fits(s, i, 16));
         // SAFETY: the assert keeps the 16-byte read inside `s`; `loadu` has no alignment rule.
         unsafe { _mm_loadu_si128(s.as_ptr().add(i).cast()) }
     }
@@ -86,14 +88,14 @@ mod imp {
     #[inline]
     #[target_feature(enable = "avx2")]
     unsafe fn load32(s: &[u8], i: usize) -> __m256i {
-        assert!(room(s, i, 32));
+        assert!(fits(s, i, 32));
         // SAFETY: the assert keeps the 32-byte read inside `s`; `loadu` has no alignment rule.
         unsafe { _mm256_loadu_si256(s.as_ptr().add(i).cast()) }
     }
 
     #[target_feature(enable = "avx2")]
     unsafe fn value_avx2(s: &[u8], mut i: usize) -> usize {
-        while room(s, i, 32) {
+        while fits(s, i, 32) {
             // SAFETY: the loop condition keeps 32 bytes in bounds (load32 checks again).
             let x = unsafe { load32(s, i) };
             let ge20 = _mm256_cmpeq_epi8(_mm256_max_epu8(x, _mm256_set1_epi8(0x20)), x);
@@ -110,7 +112,7 @@ mod imp {
 
     #[target_feature(enable = "avx2")]
     unsafe fn target_avx2(s: &[u8], mut i: usize) -> usize {
-        while room(s, i, 32) {
+        while fits(s, i, 32) {
             // SAFETY: the loop condition keeps 32 bytes in bounds (load32 checks again).
             let x = unsafe { load32(s, i) };
             let ok = _mm256_and_si256(
@@ -138,7 +140,7 @@ mod imp {
     /// `false` means "not shown valid here" (the caller runs the full check), never "invalid".
     #[inline]
     pub(crate) fn short_host_port(buf: &[u8], s: usize, e: usize) -> bool {
-        if e <= s || e - s > 16 || !room(buf, s, 16) {
+        if e <= s || e - s > 16 || !fits(buf, s, 16) {
             return false;
         }
         // SAFETY: SSE2 is in the x86_64 baseline; the bounds were checked above.
@@ -180,7 +182,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn value_sse2(s: &[u8], mut i: usize) -> usize {
-        while room(s, i, 16) {
+        while fits(s, i, 16) {
             // SAFETY: the loop condition keeps 16 bytes in bounds (load checks again).
             let x = unsafe { load(s, i) };
             let ge20 = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x20)), x);
@@ -197,7 +199,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn target_sse2(s: &[u8], mut i: usize) -> usize {
-        while room(s, i, 16) {
+        while fits(s, i, 16) {
             // SAFETY: the loop condition keeps 16 bytes in bounds (load checks again).
             let x = unsafe { load(s, i) };
             // signed compares: bytes >= 0x80 are negative and fail the first test
@@ -214,7 +216,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn host_sse2(s: &[u8], mut i: usize) -> usize {
-        while room(s, i, 16) {
+        while fits(s, i, 16) {
             // SAFETY: the loop condition keeps 16 bytes in bounds (load checks again).
             let x = unsafe { load(s, i) };
             let ok = _mm_or_si128(alnum_dash(x), _mm_cmpeq_epi8(x, _mm_set1_epi8(b'.' as i8)));
@@ -246,7 +248,7 @@ mod imp {
     #[inline]
     #[target_feature(enable = "sse2")]
     unsafe fn name_sse2(s: &[u8], mut i: usize) -> usize {
-        while room(s, i, 16) {
+        while fits(s, i, 16) {
             // SAFETY: the loop condition keeps 16 bytes in bounds (load checks again).
             let x = unsafe { load(s, i) };
             let bad = !_mm_movemask_epi8(alnum_dash(x)) & 0xffff;
@@ -326,7 +328,8 @@ mod tests {
         }
         assert!(!short_host_port(s, usize::MAX - 8, usize::MAX - 2));
         assert!(!short_host_port(s, s.len() - 4, s.len()));
-        assert!(!room(s, usize::MAX - 8, 16) && room(s, s.len() - 16, 16) && !room(s, s.len() - 15, 16));
+        assert!(!fits(s, usize::MAX - 8, 16) && fits(s, s.len() - 16, 16) && !fits(s, s.len() - 15, 16));
+        assert!(!fits(&s[..15], 0, 16) && fits(&s[..16], 0, 16) && !fits(&[], 0, 1));
     }
 
     #[test]

@@ -98,7 +98,7 @@ fn load8(s: &[u8], i: usize) -> u64 {
 /// `s.len()`. Scans 8 bytes per step.
 #[inline]
 pub(crate) fn scan_value(s: &[u8], mut i: usize) -> usize {
-    while super::simd::room(s, i, 8) {
+    while super::simd::fits(s, i, 8) {
         let x = load8(s, i);
         let m = less_than(x, 0x20) | equal_to(x, 0x7f);
         if m != 0 {
@@ -116,7 +116,7 @@ pub(crate) fn scan_value(s: &[u8], mut i: usize) -> usize {
 /// the request-target), or `s.len()`. Scans 8 bytes per step.
 #[inline]
 pub(crate) fn scan_target(s: &[u8], mut i: usize) -> usize {
-    while super::simd::room(s, i, 8) {
+    while super::simd::fits(s, i, 8) {
         let x = load8(s, i);
         // bytes <= 0x20, plus bytes >= 0x7f (0x7f itself, and everything with the high bit set)
         let m = less_than(x, 0x21) | ((x.wrapping_add(LO) | x) & HI);
