@@ -7,7 +7,7 @@ use crate::http::chunked::Chunked;
 use crate::http::head::Framing;
 use crate::http::parse::{parse_head, Limits};
 use crate::server::config::Config;
-use crate::server::conn::{Advance, Conn};
+use crate::server::input::{Advance, Input};
 
 /// Parses `data` as a request head; spans must lie inside the input.
 pub fn parse(data: &[u8]) {
@@ -57,28 +57,29 @@ pub fn connection(data: &[u8]) {
     static SHARED: std::sync::OnceLock<(BufPool, Config)> = std::sync::OnceLock::new();
     let (pool, cfg) =
         SHARED.get_or_init(|| (BufPool::new(), Config { max_request_body: 100_000, ..Config::default() }));
-    let mut c = Conn::new();
+    let mut c = Input::new();
     let (split, input) = data.split_at(data.len().min(1));
     let step = 1 + split.first().map_or(4096, |&b| b as usize * 37);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drive(&mut c, input, step, pool, cfg)));
-    c.close(pool); // give the buffers back to the shared pool
+    c.release(pool); // give the buffer back to the shared pool
     if let Err(p) = result {
         std::panic::resume_unwind(p);
     }
 }
 
-fn drive(c: &mut Conn, input: &[u8], step: usize, pool: &BufPool, cfg: &Config) {
+fn drive(c: &mut Input, input: &[u8], step: usize, pool: &BufPool, cfg: &Config) {
     let mut fed = 0;
     let mut framed = 0u64;
+    let mut served = 0u64;
     while fed < input.len() {
         let n = c.feed(&input[fed..(fed + step).min(input.len())], pool, cfg);
         fed += n;
         loop {
-            match c.advance(pool, cfg) {
+            match c.advance(pool, cfg, served) {
                 Advance::Dispatch => {
                     for r in &c.batch {
                         framed += 1;
-                        assert!(r.head.end as usize <= c.rlen && r.body.1 as usize <= c.rlen);
+                        assert!(r.head.end as usize <= c.len && r.body.1 as usize <= c.len);
                         if let Framing::Length(len) = r.head.framing {
                             if r.rest.is_none() {
                                 assert_eq!(r.body.len() as u64, len);
@@ -88,8 +89,8 @@ fn drive(c: &mut Conn, input: &[u8], step: usize, pool: &BufPool, cfg: &Config) 
                             return; // a streamed body: the handler would read it from the socket
                         }
                     }
-                    c.served += c.batch.len() as u64;
-                    let closing = c.close_after || c.error.is_some();
+                    served += c.batch.len() as u64;
+                    let closing = c.last || c.error.is_some();
                     c.error = None;
                     c.compact(pool);
                     if closing {

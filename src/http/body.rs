@@ -11,6 +11,8 @@ use super::head::HeadError;
 use crate::buf::Buf;
 use crate::sys::Fd;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the rest of a streamed body is framed.
@@ -26,8 +28,11 @@ pub(crate) struct BodyStream {
     pub(crate) fd: Fd,
     pub(crate) timeout: Duration,
     pub(crate) rest: Rest,
-    /// `100 Continue` must be sent before the first read.
+    /// `100 Continue` is owed before the first read (the client asked and has sent nothing).
     pub(crate) send_continue: bool,
+    /// Set once the response's head is on the wire: after a final answer no 100 may follow
+    /// (RFC 9110 §15.2), so the one owed is never sent.
+    pub(crate) head_sent: Arc<AtomicBool>,
     /// A read failed; the connection cannot be reused.
     pub(crate) failed: bool,
 }
@@ -45,18 +50,12 @@ impl BodyStream {
         }
     }
 
-    /// Bytes read from the socket past the end of the body (the next pipelined request).
-    pub(crate) fn leftover(&self) -> &[u8] {
-        match &self.rest {
-            Rest::Chunked { dec, raw, r, end, .. } if dec.is_done() => &raw[*r..*end],
-            _ => &[],
-        }
-    }
-
     fn continue_once(&mut self) -> io::Result<()> {
         if self.send_continue {
             self.send_continue = false;
-            self.fd.write_all_blocking(b"HTTP/1.1 100 Continue\r\n\r\n", self.timeout)?;
+            if !self.head_sent.load(Relaxed) {
+                self.fd.write_all_blocking(b"HTTP/1.1 100 Continue\r\n\r\n", self.timeout)?;
+            }
         }
         Ok(())
     }

@@ -12,6 +12,7 @@
 use super::{date, fmt, status};
 use crate::sys::Fd;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ pub(crate) struct Ctx {
     pub keep_alive_10: bool,
     pub server: Option<Arc<[u8]>>,
     pub write_timeout: Duration,
+    /// Set when a streamed head goes out (shared with the request's body stream, which must
+    /// then not send `100 Continue`).
+    pub head_sent: Arc<AtomicBool>,
 }
 
 impl Default for Ctx {
@@ -41,6 +45,7 @@ impl Default for Ctx {
             keep_alive_10: false,
             server: None,
             write_timeout: Duration::from_secs(30),
+            head_sent: Arc::default(),
         }
     }
 }
@@ -593,6 +598,7 @@ impl Response {
             };
             let len = self.declared_len;
             self.encode_head(len);
+            self.ctx.head_sent.store(true, Relaxed);
         }
         match self.stream {
             Stream::Chunked => self.chunk_into_out(),
@@ -615,8 +621,9 @@ impl Response {
 }
 
 /// Encodes a response the server sends on its own (an error status, `503`, `408`): a short
-/// plain-text body and `Connection: close`, since the framing can no longer be trusted.
-pub(crate) fn encode_error(out: &mut Vec<u8>, code: u16, detail: &str, server: Option<&[u8]>) {
+/// plain-text body and `Connection: close`, since the framing can no longer be trusted. The
+/// answer to a `HEAD` request (`head`) carries the same fields and no body (RFC 9110 §9.3.2).
+pub(crate) fn encode_error(out: &mut Vec<u8>, code: u16, detail: &str, server: Option<&[u8]>, head: bool) {
     status::write_line(out, code, None);
     if let Some(s) = server {
         out.extend_from_slice(s);
@@ -627,6 +634,9 @@ pub(crate) fn encode_error(out: &mut Vec<u8>, code: u16, detail: &str, server: O
     let body_len = phrase.len() + if detail.is_empty() { 0 } else { 2 + detail.len() } + 1;
     fmt::push_u64(out, body_len as u64);
     out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+    if head {
+        return;
+    }
     out.extend_from_slice(phrase.as_bytes());
     if !detail.is_empty() {
         out.extend_from_slice(b": ");

@@ -31,11 +31,6 @@ pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 /// every HTTP client speaks first, so the server wakes once per connection (accept and read
 /// together) instead of twice, and a connection that sends nothing holds no descriptor meanwhile.
 pub(crate) const DEFAULT_DEFER_ACCEPT: Duration = Duration::from_secs(1);
-/// How long a closing connection keeps draining input so the client reads the last response
-/// instead of a reset.
-pub(crate) const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
-/// Input a lingering close discards before giving up.
-pub(crate) const LINGER_BYTES: usize = 1024 * 1024;
 
 /// CPUs this process may run on (its affinity mask and cgroup quota respected, so a server
 /// started under `taskset -c 0` sizes itself for one CPU).

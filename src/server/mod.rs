@@ -13,11 +13,14 @@
 //! There are no dedicated poller threads: see `dispatch.rs` for the leader/followers rules.
 
 pub(crate) mod clock;
+pub(crate) mod close;
 pub(crate) mod config;
 pub(crate) mod conn;
 pub(crate) mod dispatch;
+pub(crate) mod input;
 pub(crate) mod listener;
 pub(crate) mod monitor;
+pub(crate) mod output;
 pub(crate) mod poller;
 pub(crate) mod shared;
 pub(crate) mod slot;
@@ -227,6 +230,7 @@ impl Server {
                 done: AtomicBool::new(false),
                 pool,
                 closed: Default::default(),
+                again: Default::default(),
                 waker,
             });
         }

@@ -11,11 +11,10 @@
 //! generation, so a stale event for a reused index is recognised and dropped.
 
 use super::clock::Tick;
-use super::conn::{Advance, Conn, Fill, Phase};
+use super::conn::{Conn, Next, Phase};
 use super::shared::Shared;
 use super::slot::{Event, Slot};
 use crate::http::date;
-use crate::http::response::encode_error;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use std::io;
@@ -109,9 +108,10 @@ impl Poller {
     /// left, handles events until [`TURN_JOBS`] connections are queued, runs due timers.
     pub(crate) fn turn(&mut self, sh: &Shared) -> Turn {
         let mut events = std::mem::replace(&mut self.events, Events::with_capacity(0));
+        let again = sh.pollers[self.me].again.len();
         if self.cursor == 0 {
             // (from the last turn's time: at worst the wait overshoots by the time since then)
-            let timeout = self.next_sweep.saturating_duration_since(self.now);
+            let timeout = if again > 0 { Duration::ZERO } else { self.next_sweep.saturating_duration_since(self.now) };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
                     log::error!("poller {}: poll failed: {e}", self.me);
@@ -140,6 +140,13 @@ impl Poller {
         }
         if !cut {
             self.cursor = 0;
+        }
+        // connections that asked to be driven again (only those queued before this turn)
+        for _ in 0..again {
+            let Some(slot) = sh.pollers[self.me].again.pop() else { break };
+            if slot.is_poller_owned() {
+                jobs += usize::from(self.drive(sh, slot));
+            }
         }
         turn.dispatched = jobs > 0;
         self.events = events;
@@ -208,7 +215,7 @@ impl Poller {
                 Err(e) => {
                     // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a listener that
                     // stays readable.
-                    if sh.counters.accept_errors.fetch_add(1, Relaxed) % 1000 == 0 {
+                    if sh.counters.accept_errors.fetch_add(1, Relaxed).is_multiple_of(1000) {
                         log::warn!("accept failed: {e}; pausing accepts for {ACCEPT_BACKOFF:?}");
                     }
                     self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
@@ -271,50 +278,13 @@ impl Poller {
     /// queue takes `slot`).
     fn drive(&mut self, sh: &Shared, slot: Arc<Slot>) -> bool {
         let pool = &sh.pollers[self.me].pool;
-        let cfg = &sh.cfg;
         let mut c = slot.conn.lock();
         if !c.is_open() {
             return false;
         }
-        match c.phase {
-            Phase::Linger => {
-                if c.linger_read() {
-                    sh.close(&slot, &mut c);
-                }
-                return false;
-            }
-            _ if c.has_output() => match c.flush(pool) {
-                Err(_) => {
-                    sh.close(&slot, &mut c);
-                    return false;
-                }
-                Ok(false) => {
-                    c.readable = true; // remember: read once the output is gone
-                    c.deadline = Some(self.tick + cfg.write_timeout);
-                    return false;
-                }
-                Ok(true) => {
-                    if c.close_after {
-                        sh.finish(&slot, &mut c, self.tick);
-                        return false;
-                    }
-                    c.readable = false;
-                }
-            },
-            _ => {}
-        }
-        if c.close_after {
-            sh.finish(&slot, &mut c, self.tick);
-            return false;
-        }
-        if c.fill(pool, cfg) == Fill::Eof {
-            // The client closed. An incomplete request is dropped without a response
-            // (RFC 9112 §8: it is not complete; never pass it on as one).
-            sh.close(&slot, &mut c);
-            return false;
-        }
-        match c.advance(pool, cfg) {
-            Advance::Dispatch => {
+        c.input.drained = false; // an event: the socket may have more
+        match c.progress(sh, pool, self.tick, &mut self.scratch) {
+            Next::Answer => {
                 c.phase = Phase::Busy;
                 c.deadline = None;
                 drop(c);
@@ -323,40 +293,42 @@ impl Poller {
                     Ok(()) => true,
                     Err(slot) => {
                         slot.reopen(); // nobody else saw it: it is ours again
-                        let mut c = slot.conn.lock();
-                        c.batch.clear();
                         sh.counters.overload.fetch_add(1, Relaxed);
-                        self.reject(sh, &slot, &mut c, 503, "all workers are busy");
+                        let mut c = slot.conn.lock();
+                        self.answer_self(sh, &slot, &mut c, 503, "all workers are busy");
                         false
                     }
                 }
             }
-            Advance::NeedMore => {
-                c.settle(self.tick, cfg);
-                false
-            }
-            Advance::Reject(e) => {
-                sh.counters.rejected.fetch_add(1, Relaxed);
-                self.reject(sh, &slot, &mut c, e.status, e.reason);
+            next => {
+                self.after(sh, &slot, &mut c, next);
                 false
             }
         }
     }
 
-    /// Answers with an error status and closes the connection.
-    fn reject(&mut self, sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, status: u16, detail: &str) {
-        self.scratch.clear();
-        encode_error(&mut self.scratch, status, detail, sh.cfg.server_line.as_deref());
-        c.queue_output(&self.scratch, &sh.pollers[self.me].pool);
-        if !sh.finish(slot, c, self.tick) && c.has_output() {
-            c.phase = Phase::Writing;
-            c.deadline = Some(self.tick + sh.cfg.write_timeout);
+    /// Answers with the server's own error status, then ends the connection.
+    fn answer_self(&mut self, sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, status: u16, detail: &str) {
+        let pool = &sh.pollers[self.me].pool;
+        c.reject(status, detail, sh, pool, &mut self.scratch);
+        let next = c.progress(sh, pool, self.tick, &mut self.scratch);
+        self.after(sh, slot, c, next);
+    }
+
+    /// Carries out what `progress` said, for a connection that stays with the poller.
+    fn after(&mut self, sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, next: Next) {
+        match next {
+            // (a connection that is ending never has requests to answer)
+            Next::Wait | Next::Answer => {}
+            Next::Again => sh.again(slot),
+            Next::Close => sh.close(slot, c),
         }
     }
 
-    /// Enforces deadlines; during shutdown also closes idle connections (`force`: all of them).
+    /// Enforces deadlines; during shutdown also ends idle connections (`force`: closes all).
     fn sweep(&mut self, sh: &Shared, force: bool) {
         let shutting_down = sh.is_shutting_down();
+        let pool = &sh.pollers[self.me].pool;
         for i in 0..self.slab.len() {
             let Some(e) = &self.slab[i] else { continue };
             let slot = e.slot.clone();
@@ -369,13 +341,36 @@ impl Poller {
             }
             let expired = c.deadline.is_some_and(|d| self.tick >= d);
             match c.phase {
-                Phase::Idle if expired || (shutting_down && !c.has_output()) => sh.close(&slot, &mut c),
+                _ if force => sh.close(&slot, &mut c),
+                Phase::Idle if expired || shutting_down => {
+                    // A request may have arrived since the last event: look once more, and
+                    // answer it rather than close under it.
+                    drop(c);
+                    if self.drive(sh, slot.clone()) {
+                        continue;
+                    }
+                    let mut c = slot.conn.lock();
+                    if c.is_open() && c.phase == Phase::Idle {
+                        c.close_after = true;
+                        let next = c.progress(sh, pool, self.tick, &mut self.scratch);
+                        self.after(sh, &slot, &mut c, next);
+                    }
+                }
                 Phase::Head | Phase::Body if expired => {
                     sh.counters.timeouts.fetch_add(1, Relaxed);
-                    self.reject(sh, &slot, &mut c, 408, "timed out waiting for the request");
+                    self.answer_self(sh, &slot, &mut c, 408, "timed out waiting for the request");
                 }
-                Phase::Writing | Phase::Linger if expired => sh.close(&slot, &mut c),
-                _ if force => sh.close(&slot, &mut c),
+                Phase::Skip if expired => {
+                    // the answer is out; the client stalled in the body it sent with the request
+                    c.close_after = true;
+                    let next = c.progress(sh, pool, self.tick, &mut self.scratch);
+                    self.after(sh, &slot, &mut c, next);
+                }
+                Phase::Writing if expired => sh.close(&slot, &mut c),
+                Phase::Linger if expired => {
+                    let next = c.linger_expired(self.tick);
+                    self.after(sh, &slot, &mut c, next);
+                }
                 _ => {}
             }
         }

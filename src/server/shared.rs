@@ -1,6 +1,6 @@
 //! State shared by a server's pollers and workers.
 
-use super::clock::{CoarseClock, Tick};
+use super::clock::CoarseClock;
 use super::config::Config;
 use super::dispatch::Dispatch;
 use super::poller::Poller;
@@ -27,6 +27,9 @@ pub(crate) struct PollerShared {
     pub pool: BufPool,
     /// Slots closed by workers, for the poller to free and reuse: the per-CPU connection pool.
     pub closed: SegQueue<Arc<Slot>>,
+    /// Connections with more to do and no event to announce it (a lingering close that read
+    /// its budget): the poller drives them again on its next turn.
+    pub again: SegQueue<Arc<Slot>>,
     pub waker: mio::Waker,
 }
 
@@ -95,7 +98,8 @@ impl Shared {
 }
 
 impl Shared {
-    /// Closes the connection now (caller owns it) and queues its slot for reuse.
+    /// Closes the connection now (the caller owns it) and queues its slot for reuse: for one
+    /// that has ended (`Next::Close`) or failed.
     pub(crate) fn close(&self, slot: &Arc<Slot>, c: &mut super::conn::Conn) {
         if !c.is_open() {
             return;
@@ -106,21 +110,10 @@ impl Shared {
         self.connection_closed(slot.clone(), peer);
     }
 
-    /// Ends a connection whose last response is queued: once the output is written, close it,
-    /// lingering first if unread input could turn the close into a reset. Returns `true` if it
-    /// is closed already.
-    pub(crate) fn finish(&self, slot: &Arc<Slot>, c: &mut super::conn::Conn, now: Tick) -> bool {
-        c.close_after = true;
-        if c.has_output() {
-            return false; // the poller writes it out, then comes back here
-        }
-        if c.may_have_input() {
-            c.start_linger(now);
-            if !c.linger_read() {
-                return false;
-            }
-        }
-        self.close(slot, c);
-        true
+    /// Has the poller drive `slot` again on its next turn, without waiting for an event.
+    pub(crate) fn again(&self, slot: &Arc<Slot>) {
+        let p = &self.pollers[slot.poller];
+        p.again.push(slot.clone());
+        let _ = p.waker.wake();
     }
 }

@@ -4,7 +4,8 @@
 //! order, encodes every response into one buffer and writes it with one `write`, then looks for
 //! more requests on the connection before giving it back.
 
-use super::conn::{Advance, Conn, Fill, Phase};
+use super::conn::{Conn, Next};
+use super::input::{self, Unread};
 use super::shared::Shared;
 use super::slot::Slot;
 use crate::buf::BufPool;
@@ -98,75 +99,36 @@ impl Worker {
 
     fn serve_conn(&mut self, shared: &Shared, slot: &Arc<Slot>) {
         let pool = &shared.pollers[slot.poller].pool;
-        let cfg = &shared.cfg;
         loop {
             let mut c = slot.conn.lock();
             loop {
                 if !c.is_open() {
                     return;
                 }
-                if c.phase == Phase::Linger {
-                    if c.linger_read() {
-                        shared.close(slot, &mut c);
-                        return;
-                    }
-                    break;
-                }
-                if c.has_output() {
-                    match c.flush(pool) {
-                        Err(_) => return shared.close(slot, &mut c),
-                        Ok(false) => break,
-                        Ok(true) if c.close_after => {
-                            shared.finish(slot, &mut c, shared.clock.now());
-                            if !c.is_open() {
-                                return;
-                            }
-                            break;
-                        }
-                        Ok(true) => {}
-                    }
-                }
-                if !c.batch.is_empty() || c.error.is_some() {
+                // a job arrives with its batch framed; later batches come from `progress`
+                if !c.input.batch.is_empty() {
                     self.answer(&mut c, pool);
-                }
-                if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
-                    return shared.close(slot, &mut c);
-                }
-                if c.has_output() {
-                    break; // the socket is full: the poller finishes on WRITABLE
-                }
-                if c.close_after {
-                    if shared.finish(slot, &mut c, shared.clock.now()) {
-                        return;
+                    if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
+                        return shared.close(slot, &mut c);
                     }
-                    break;
+                    c.input.compact(pool);
                 }
-                c.compact(pool);
-                if !c.drained && c.fill(pool, cfg) == Fill::Eof {
-                    return shared.close(slot, &mut c);
-                }
-                match c.advance(pool, cfg) {
-                    Advance::Dispatch => continue,
-                    Advance::NeedMore => break,
-                    Advance::Reject(e) => {
-                        shared.counters.rejected.fetch_add(1, Relaxed);
-                        encode_error(&mut self.resp.out, e.status, e.reason, cfg.server_line.as_deref());
-                        c.close_after = true;
-                        if !self.write_out(&mut c, pool) {
-                            return shared.close(slot, &mut c);
-                        }
+                match c.progress(shared, pool, shared.clock.now(), &mut self.resp.out) {
+                    Next::Answer => {}
+                    Next::Wait => break,
+                    Next::Again => {
+                        shared.again(slot);
+                        break;
                     }
+                    Next::Close => return shared.close(slot, &mut c),
                 }
-            }
-            if c.phase != Phase::Linger {
-                c.settle(shared.clock.now(), cfg);
             }
             drop(c);
             if slot.release() {
                 return;
             }
             // An event arrived while we held the connection: look at the socket again.
-            slot.conn.lock().drained = false;
+            slot.conn.lock().input.drained = false;
         }
     }
 
@@ -197,7 +159,7 @@ impl Worker {
             },
         };
         if ok {
-            c.keep_output(&out[n..], pool);
+            c.output.keep(&out[n..], pool);
         }
         self.resp.out.clear();
         ok
@@ -208,21 +170,22 @@ impl Worker {
         let shared = &*self.shared;
         let cfg = &shared.cfg;
         let fd = c.fd();
-        self.req.buf = std::mem::take(&mut c.rbuf);
-        self.req.fields = std::mem::take(&mut c.fields);
+        self.req.buf = std::mem::take(&mut c.input.buf);
+        self.req.fields = std::mem::take(&mut c.input.fields);
         self.req.remote = c.peer;
-        let mut leftover: Option<Vec<u8>> = None;
+        // a streamed body the handler left, and what becomes of its rest
+        let mut left: Option<(BodyStream, Unread)> = None;
         let mut answered = 0;
-        for i in 0..c.batch.len() {
+        for i in 0..c.input.batch.len() {
             answered += 1;
             c.served += 1;
             // Copied field by field from the batch: moving each `Ready` out through the stack
             // made the compiler's copy overlap itself and stall store forwarding (perf put 10%
             // of this loop's time on one store).
-            self.req.head = c.batch[i].head;
-            self.req.body = c.batch[i].body;
+            self.req.head = c.input.batch[i].head;
+            self.req.body = c.input.batch[i].body;
             let head = &self.req.head;
-            let rest = c.batch[i].rest.take();
+            let rest = c.input.batch[i].rest.take();
             let streamed = rest.is_some();
             if let Some(rest) = rest {
                 // The handler may block on the socket: send what earlier requests produced first.
@@ -231,16 +194,18 @@ impl Worker {
                         c.close_after = true;
                         break;
                     }
+                    self.resp.ctx.head_sent.store(false, Relaxed);
                     *self.req.stream.lock() = Some(BodyStream {
                         fd,
                         timeout: cfg.body_timeout,
                         rest: *rest,
                         send_continue: head.has(Head::EXPECT_CONTINUE) && self.req.body.len() == 0,
+                        head_sent: self.resp.ctx.head_sent.clone(),
                         failed: false,
                     });
                 }
             }
-            let keep_alive = head.keep_alive()
+            let mut keep_alive = head.keep_alive()
                 && !c.close_after
                 && !shared.is_shutting_down()
                 && cfg.max_requests_per_conn.is_none_or(|m| c.served < m);
@@ -256,12 +221,12 @@ impl Worker {
             let outcome = catch_unwind(AssertUnwindSafe(|| handler.handle(req, resp)));
             if streamed {
                 if let Some(s) = self.req.stream.lock().take() {
-                    if !s.is_done() || s.failed {
-                        // unread body: the next request's start is unknown
+                    let unread = input::plan(&s, keep_alive);
+                    if unread == Unread::Close {
+                        keep_alive = false;
                         self.resp.ctx.keep_alive = false;
-                    } else if !s.leftover().is_empty() {
-                        leftover = Some(s.leftover().to_vec());
                     }
+                    left = Some((s, unread));
                 }
             }
             match outcome {
@@ -270,7 +235,7 @@ impl Worker {
                         self.resp.ctx.keep_alive = false;
                     }
                     self.resp.finish();
-                    if !self.resp.ctx.keep_alive || self.resp.wants_close() || self.resp.stream_failed() {
+                    if !keep_alive || !self.resp.ctx.keep_alive || self.resp.wants_close() {
                         c.close_after = true;
                     }
                 }
@@ -283,7 +248,8 @@ impl Worker {
                         .unwrap_or("(non-string panic payload)");
                     log::error!("handler panicked on {} {}: {msg}", self.req.method(), self.req.target());
                     if !self.resp.is_streaming() {
-                        encode_error(&mut self.resp.out, 500, "", cfg.server_line.as_deref());
+                        let head = self.resp.ctx.head;
+                        encode_error(&mut self.resp.out, 500, "", cfg.server_line.as_deref(), head);
                     }
                     c.close_after = true;
                 }
@@ -300,21 +266,22 @@ impl Worker {
                 }
             }
         }
-        c.batch.clear();
+        c.input.batch.clear();
         // only this thread writes its counter: a plain add, no locked instruction
         let served = &shared.requests[self.id];
         served.store(served.load(Relaxed) + answered, Relaxed);
-        if let Some(e) = c.error.take() {
+        c.input.buf = std::mem::take(&mut self.req.buf);
+        c.input.fields = std::mem::take(&mut self.req.fields);
+        if let Some((s, unread)) = left {
+            c.input.after_body(s, unread, pool);
+        }
+        if let Some(e) = c.input.error.take() {
             if !c.close_after {
                 shared.counters.rejected.fetch_add(1, Relaxed);
-                encode_error(&mut self.resp.out, e.status, e.reason, cfg.server_line.as_deref());
+                let head = c.input.answering_head();
+                encode_error(&mut self.resp.out, e.status, e.reason, cfg.server_line.as_deref(), head);
             }
             c.close_after = true;
-        }
-        c.rbuf = std::mem::take(&mut self.req.buf);
-        c.fields = std::mem::take(&mut self.req.fields);
-        if let Some(bytes) = leftover {
-            c.replace_input(&bytes, pool);
         }
     }
 }

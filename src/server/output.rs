@@ -1,0 +1,84 @@
+//! Output a connection's socket has not taken yet.
+//!
+//! Workers write a batch's responses straight from their own buffer; what the socket refuses
+//! is kept here, in a pooled buffer, and written by the poller when the socket is writable
+//! again. While output is held, no further request is answered on the connection (responses
+//! leave in order).
+
+use crate::buf::{Buf, BufPool};
+use crate::sys::Fd;
+use std::io;
+
+pub(crate) struct Output {
+    buf: Buf,
+    pos: usize,
+    len: usize,
+}
+
+impl Output {
+    pub(crate) fn new() -> Output {
+        Output { buf: Buf::default(), pos: 0, len: 0 }
+    }
+
+    /// Whether there is unwritten output.
+    pub(crate) fn is_pending(&self) -> bool {
+        self.pos < self.len
+    }
+
+    /// Forgets unwritten output and gives the buffer back.
+    pub(crate) fn release(&mut self, pool: &BufPool) {
+        self.pos = 0;
+        self.len = 0;
+        if !self.buf.is_empty() {
+            pool.release(std::mem::take(&mut self.buf));
+        }
+    }
+
+    /// Puts bytes after existing unwritten output, trying the socket first when nothing waits
+    /// (it usually takes everything).
+    pub(crate) fn queue(&mut self, fd: Option<Fd>, data: &[u8], pool: &BufPool) {
+        if !self.is_pending() {
+            if let Some(Ok(n)) = fd.map(|fd| fd.write(data)) {
+                return self.keep(&data[n..], pool);
+            }
+        }
+        self.keep(data, pool);
+    }
+
+    /// Stores output the socket did not take, in a pooled buffer.
+    pub(crate) fn keep(&mut self, data: &[u8], pool: &BufPool) {
+        if data.is_empty() {
+            return;
+        }
+        let held = self.len - self.pos;
+        if self.buf.capacity() < held + data.len() {
+            let mut nb = pool.acquire(held + data.len());
+            nb[..held].copy_from_slice(&self.buf[self.pos..self.len]);
+            let old = std::mem::replace(&mut self.buf, nb);
+            if !old.is_empty() {
+                pool.release(old);
+            }
+        } else if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.len, 0);
+        }
+        self.pos = 0;
+        self.len = held;
+        self.buf[held..held + data.len()].copy_from_slice(data);
+        self.len += data.len();
+    }
+
+    /// Writes held output. `Ok(true)` when all of it is out (the buffer is given back).
+    pub(crate) fn flush(&mut self, fd: Fd, pool: &BufPool) -> io::Result<bool> {
+        while self.pos < self.len {
+            match fd.write(&self.buf[self.pos..self.len]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.pos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.release(pool);
+        Ok(true)
+    }
+}
