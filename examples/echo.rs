@@ -1,7 +1,7 @@
 //! The conformance target: any method and path → `200`, `Content-Type: application/json`, body
 //! `{"method": …, "target": …, "version": …, "headers": [[name, value], …], "body": "…"}` where
 //! header values and the body carry each byte as one latin-1 character. If reading the body
-//! fails → `400` and the connection closes. Address: first argument, else `ADDR`, else
+//! fails → `400` (`413` past the body limit) and the connection closes. Address: first argument, else `ADDR`, else
 //! 127.0.0.1:8080.
 
 use shockwave::{Request, Response, Server};
@@ -19,7 +19,7 @@ fn main() -> std::io::Result<()> {
 fn echo(req: &Request, resp: &mut Response) {
     let mut body = Vec::new();
     if let Err(e) = req.body_reader().read_to_end(&mut body) {
-        resp.set_status(400);
+        resp.set_status(if e.kind() == std::io::ErrorKind::FileTooLarge { 413 } else { 400 });
         resp.close();
         resp.set_content_type("text/plain");
         resp.write_body(format!("cannot read the request body: {e}\n").as_bytes());

@@ -37,8 +37,11 @@ pub(crate) struct BodyStream {
     pub(crate) failed: bool,
 }
 
+/// A chunked body's framing error as a read error: `FileTooLarge` past the body limit (so a
+/// handler can answer 413), `InvalidData` for malformed framing.
 fn framing_error(e: HeadError) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, e.reason)
+    let kind = if e.status == 413 { io::ErrorKind::FileTooLarge } else { io::ErrorKind::InvalidData };
+    io::Error::new(kind, e.reason)
 }
 
 impl BodyStream {
@@ -121,7 +124,8 @@ impl BodyStream {
 /// Reads a request body: the buffered part first, then (for large bodies) the socket.
 ///
 /// Made by [`Request::body_reader`](crate::Request::body_reader). Reading fails with
-/// `InvalidData` on malformed chunked framing, `TimedOut` when the client stalls longer than
+/// `InvalidData` on malformed chunked framing, `FileTooLarge` when a chunked body grows past
+/// the server's `max_request_body` (answer 413), `TimedOut` when the client stalls longer than
 /// the body timeout, and `UnexpectedEof` when it disconnects mid-body; the server then closes
 /// the connection after the response.
 pub struct BodyReader<'a> {
