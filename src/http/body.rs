@@ -35,6 +35,8 @@ pub(crate) struct BodyStream {
     pub(crate) head_sent: Arc<AtomicBool>,
     /// A read failed; the connection cannot be reused.
     pub(crate) failed: bool,
+    /// A reader (or `Request::body`) has taken the body: it can be read from the socket once.
+    pub(crate) taken: bool,
 }
 
 /// A chunked body's framing error as a read error: `FileTooLarge` past the body limit (so a
@@ -50,6 +52,15 @@ impl BodyStream {
         match &self.rest {
             Rest::Length { left } => *left == 0,
             Rest::Chunked { dec, o, w, .. } => dec.is_done() && o == w,
+        }
+    }
+
+    /// How many more bytes to make room for at once when reading the rest into memory: what
+    /// the `Content-Length` says is left, up to 1 MiB (a client may declare more than it sends).
+    pub(crate) fn rest_hint(&self) -> usize {
+        match &self.rest {
+            Rest::Length { left } => (*left).min(1 << 20) as usize,
+            Rest::Chunked { .. } => 0,
         }
     }
 
@@ -127,14 +138,29 @@ impl BodyStream {
 /// `InvalidData` on malformed chunked framing, `FileTooLarge` when a chunked body grows past
 /// the server's `max_request_body` (answer 413), `TimedOut` when the client stalls longer than
 /// the body timeout, and `UnexpectedEof` when it disconnects mid-body; the server then closes
-/// the connection after the response.
+/// the connection after the response. A reader made after the body was taken by an earlier
+/// one fails at once (see [`Request::body_reader`](crate::Request::body_reader)).
 pub struct BodyReader<'a> {
     pub(crate) buffered: &'a [u8],
+    /// The rest on the socket; `None` when `buffered` is the whole body.
     pub(crate) stream: Option<&'a parking_lot::Mutex<Option<BodyStream>>>,
+    /// An earlier reader took the body.
+    pub(crate) spent: bool,
+}
+
+/// The error of a second reader of a body that is read from the socket once.
+pub(crate) fn already_taken() -> io::Error {
+    io::Error::other(
+        "the request body was already taken by an earlier body_reader(): read it once, \
+         or call Request::body() first, which keeps it",
+    )
 }
 
 impl Read for BodyReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.spent {
+            return Err(already_taken());
+        }
         if !self.buffered.is_empty() {
             let n = self.buffered.len().min(out.len());
             out[..n].copy_from_slice(&self.buffered[..n]);

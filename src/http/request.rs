@@ -4,6 +4,7 @@ use super::body::{BodyReader, BodyStream};
 use super::head::{Field, Framing, Head, Span};
 use super::uri::TargetForm;
 use crate::buf::Buf;
+use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
 /// The HTTP version of a request.
@@ -52,6 +53,8 @@ pub struct Request {
     pub(crate) body: Span,
     pub(crate) remote: SocketAddr,
     pub(crate) stream: parking_lot::Mutex<Option<BodyStream>>,
+    /// A streamed body read whole by [`Request::body`].
+    pub(crate) full: std::sync::OnceLock<Vec<u8>>,
 }
 
 #[inline]
@@ -69,6 +72,7 @@ impl Request {
             body: Span::default(),
             remote: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
             stream: parking_lot::Mutex::new(None),
+            full: std::sync::OnceLock::new(),
         }
     }
 
@@ -181,23 +185,61 @@ impl Request {
         self.head.keep_alive()
     }
 
-    /// The body bytes received before the handler was called, already de-chunked.
+    /// The whole body, de-chunked, up to the server's `max_request_body`.
     ///
-    /// This is the whole body whenever it fits in the server's largest buffer (64 KiB with the
-    /// head) — see [`is_body_complete`](Self::is_body_complete). Larger bodies begin here and
-    /// continue through [`body_reader`](Self::body_reader).
-    pub fn body(&self) -> &[u8] {
+    /// A body that fits in the server's largest buffer (64 KiB with the head) was read before
+    /// the handler ran and is returned as it lies in that buffer, with no copy. A larger one
+    /// is read from the socket now, into memory kept with the request; use
+    /// [`body_reader`](Self::body_reader) to stream it instead. Errors are those of
+    /// [`BodyReader`] (`FileTooLarge` for a chunked body past the limit: answer 413), or that
+    /// the body was already taken by `body_reader`. Calling it again returns the same bytes.
+    ///
+    /// ```
+    /// fn handler(req: &shockwave::Request, resp: &mut shockwave::Response) {
+    ///     match req.body() {
+    ///         Ok(body) => resp.write_body(format!("{} bytes", body.len()).as_bytes()),
+    ///         Err(e) => {
+    ///             resp.set_status(400);
+    ///             resp.write_body(e.to_string().as_bytes());
+    ///         }
+    ///     }
+    /// }
+    /// # let _ = handler;
+    /// ```
+    pub fn body(&self) -> io::Result<&[u8]> {
+        if let Some(full) = self.full.get() {
+            return Ok(full);
+        }
+        let mut g = self.stream.lock();
+        let Some(s) = g.as_mut() else { return Ok(self.buffered()) };
+        if s.taken {
+            return Err(super::body::already_taken());
+        }
+        s.taken = true;
+        let mut all = Vec::with_capacity(self.buffered().len() + s.rest_hint());
+        all.extend_from_slice(self.buffered());
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match s.read(&mut chunk)? {
+                0 => break,
+                n => all.extend_from_slice(&chunk[..n]),
+            }
+        }
+        drop(g);
+        Ok(self.full.get_or_init(|| all))
+    }
+
+    /// The body bytes read before the handler ran: the whole body when it fit in the
+    /// server's buffer, else its beginning.
+    fn buffered(&self) -> &[u8] {
         self.span(self.body)
     }
 
-    /// Whether [`body`](Self::body) holds the entire body.
-    pub fn is_body_complete(&self) -> bool {
-        self.stream.lock().as_ref().is_none_or(|s| s.is_done())
-    }
-
     /// A reader over the whole body: the buffered part, then (for large bodies) the rest from
-    /// the socket. Each call starts again at the beginning of the buffered part; bytes taken
-    /// from the socket are consumed once.
+    /// the socket, which can be read once. So for a body larger than the buffered part only
+    /// the first reader gets it; a later one fails with an error (never a silent part of the
+    /// body). A body that is all in memory (small, or kept by [`body`](Self::body)) can be
+    /// read by any number of readers, each from the start.
     ///
     /// ```
     /// use std::io::Read;
@@ -221,7 +263,18 @@ impl Request {
     /// # let _ = upload;
     /// ```
     pub fn body_reader(&self) -> BodyReader<'_> {
-        BodyReader { buffered: self.body(), stream: Some(&self.stream) }
+        if let Some(full) = self.full.get() {
+            return BodyReader { buffered: full, stream: None, spent: false };
+        }
+        let mut g = self.stream.lock();
+        match g.as_mut() {
+            None => BodyReader { buffered: self.buffered(), stream: None, spent: false },
+            Some(s) if s.taken => BodyReader { buffered: &[], stream: None, spent: true },
+            Some(s) => {
+                s.taken = true;
+                BodyReader { buffered: self.buffered(), stream: Some(&self.stream), spent: false }
+            }
+        }
     }
 
     /// The client's address.
@@ -237,7 +290,7 @@ impl std::fmt::Debug for Request {
             .field("target", &self.target())
             .field("version", &self.version())
             .field("headers", &self.headers().map(|(n, v)| (n, String::from_utf8_lossy(v))).collect::<Vec<_>>())
-            .field("body_len", &self.body().len())
+            .field("buffered_body_len", &self.buffered().len())
             .finish()
     }
 }

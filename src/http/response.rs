@@ -435,11 +435,13 @@ impl Response {
         push_value(&mut self.headers, value);
     }
 
-    /// Appends bytes to the body. The body is sent when the handler returns.
+    /// Appends bytes to the body. The body is sent when the handler returns. For a `HEAD`
+    /// request only the length is kept (for `Content-Length`), and while the status is 204 or
+    /// 304, which have no body, the bytes are dropped: neither grows memory.
     pub fn write_body(&mut self, data: &[u8]) {
         if self.ctx.head {
             self.head_bytes += data.len() as u64;
-        } else {
+        } else if self.body_allowed() {
             self.body.extend_from_slice(data);
         }
     }

@@ -581,6 +581,7 @@ mod tests {
             send_continue,
             head_sent: Default::default(),
             failed: false,
+            taken: false,
         }
     }
 

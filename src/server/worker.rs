@@ -202,6 +202,7 @@ impl Worker {
                         send_continue: head.has(Head::EXPECT_CONTINUE) && self.req.body.len() == 0,
                         head_sent: self.resp.ctx.head_sent.clone(),
                         failed: false,
+                        taken: false,
                     });
                 }
             }
@@ -220,6 +221,7 @@ impl Worker {
             let req = &self.req;
             let outcome = catch_unwind(AssertUnwindSafe(|| handler.handle(req, resp)));
             if streamed {
+                drop(self.req.full.take()); // a body read whole by Request::body
                 if let Some(s) = self.req.stream.lock().take() {
                     let unread = input::plan(&s, keep_alive);
                     if unread == Unread::Close {
