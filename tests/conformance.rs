@@ -267,8 +267,14 @@ fn field_lines() {
         rej(22, "brace in Host", "GET / HTTP/1.1\r\nHost: h{\r\n\r\n", 400),
         // An empty Host is syntactically valid, but RFC 9110 §4.2.1: a recipient of an "http"
         // URI with an empty host "MUST reject it as invalid" — the target URI we would build from
-        // it is exactly that. So 400 (nginx does the same).
+        // it is exactly that. So 400 (nginx does the same). With an absolute-form target the
+        // authority comes from the target and Host is ignored (§3.2.2): accepted.
         rej(22, "empty Host", "GET / HTTP/1.1\r\nHost: \r\n\r\n", 400),
+        ok(22, "empty Host with absolute-form", "GET http://h/a HTTP/1.1\r\nHost: \r\n\r\n"),
+        // RFC 9112 §3.2: a fragment is part of no request-target form; RFC 9110 §4.2.4:
+        // userinfo in an http target URI is an error
+        rej(22, "fragment in target", "GET /a?b#frag HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+        rej(22, "userinfo in absolute-form", "GET http://u:p@h/a HTTP/1.1\r\nHost: h\r\n\r\n", 400),
         case(22, "HTTP/1.0 without Host", "GET / HTTP/1.0\r\n\r\n", Some(200), Some(true)),
         ok(22, "IPv6 literal Host", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"),
     ]);

@@ -314,6 +314,13 @@ impl Semantics {
         }
         match self.host {
             None if minor >= 1 => return Err(bad("missing Host")),
+            // Empty is a valid Host (`uri-host` may be an empty reg-name), for a target URI
+            // without an authority (§3.2). With an absolute-form target the Host field is
+            // ignored anyway (§3.2.2), so it may be empty; an origin or asterisk form takes its
+            // authority from Host, and an "http" URI with an empty host "MUST" be rejected as
+            // invalid (RFC 9110 §4.2.1). See tests/conformance_exceptions.md.
+            Some(h) if h.len() == 0 && matches!(form, TargetForm::Absolute { .. }) => {}
+            Some(h) if h.len() == 0 => return Err(bad("empty Host: the target URI would have no host")),
             Some(h)
                 if !super::simd::short_host_port(buf, h.0 as usize, h.1 as usize)
                     && !uri::is_host_port(h.of(buf), false) =>

@@ -112,6 +112,7 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
     match buf.get(pos) {
         None => partial!(buf, start, lim, URI_TOO_LONG),
         Some(b' ') if pos > t0 => {}
+        Some(b'#') => return Err(bad("fragment in request-target")),
         Some(_) => return Err(bad("invalid request-target")),
     }
     let target = Span(t0 as u32, pos as u32);

@@ -38,7 +38,11 @@ fn request_lines() {
         ("GET http://example.com/a?b HTTP/1.1\r\nHost: h\r\n\r\n", Out::Ok),
         ("GET /with_\"lovely\"_quotes?foo=\\\"bar\\\" HTTP/1.1\r\nHost: h\r\n\r\n", Out::Ok),
         ("GET /test.cgi?query=| HTTP/1.1\r\nHost: h\r\n\r\n", Out::Ok),
-        ("GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n", Out::Ok),
+        // RFC 9112 §3.2: no request-target form has a fragment
+        ("GET /a#frag HTTP/1.1\r\nHost: h\r\n\r\n", Out::Err(400)),
+        ("GET /a?q#frag HTTP/1.1\r\nHost: h\r\n\r\n", Out::Err(400)),
+        // RFC 9110 §4.2.4: userinfo in an http(s) target URI is an error
+        ("GET http://user:pw@h/a HTTP/1.1\r\nHost: h\r\n\r\n", Out::Err(400)),
         // malformed
         ("GET  / HTTP/1.1\r\nHost: h\r\n\r\n", Out::Err(400)),
         ("GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n", Out::Err(400)),
@@ -133,8 +137,12 @@ fn host_rules() {
         ("GET / HTTP/1.1\r\n\r\n", Out::Err(400)),
         ("GET / HTTP/1.0\r\n\r\n", Out::Ok),
         ("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", Out::Err(400)),
-        ("GET / HTTP/1.1\r\nHost: \r\n\r\n", Out::Err(400)),
         ("GET / HTTP/1.1\r\nHost: user@h\r\n\r\n", Out::Err(400)),
+        // an empty Host: valid only where the target carries the authority
+        ("GET / HTTP/1.1\r\nHost: \r\n\r\n", Out::Err(400)),
+        ("OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", Out::Err(400)),
+        ("GET http://h/a HTTP/1.1\r\nHost: \r\n\r\n", Out::Ok),
+        ("GET http://h/a HTTP/1.1\r\nHost: \r\nHost: h\r\n\r\n", Out::Err(400)),
         ("GET / HTTP/1.1\r\nHost: h/p\r\n\r\n", Out::Err(400)),
         ("GET / HTTP/1.1\r\nHost: h:8080, other\r\n\r\n", Out::Err(400)),
         ("GET / HTTP/1.1\r\nhOsT: h:8080\r\n\r\n", Out::Ok),

@@ -96,15 +96,16 @@ impl Request {
         ascii(self.span(self.head.target))
     }
 
-    /// The path of the target, without query or fragment (`/` when an absolute-form target has
-    /// an empty path, `*` for the asterisk-form). Not percent-decoded.
+    /// The path of the target, without the query (`/` when an absolute-form target has an
+    /// empty path, `*` for the asterisk-form). Not percent-decoded. (A target with a fragment
+    /// is refused with 400 before any handler runs.)
     pub fn path(&self) -> &str {
         let t = self.target();
         let p = match self.head.form {
             TargetForm::Absolute { authority_end, .. } => &t[authority_end as usize..],
             _ => t,
         };
-        let p = &p[..p.find(['?', '#']).unwrap_or(p.len())];
+        let p = &p[..p.find('?').unwrap_or(p.len())];
         if p.is_empty() {
             "/"
         } else {
@@ -112,11 +113,10 @@ impl Request {
         }
     }
 
-    /// The query string after `?`, without the fragment, if there is one. Not percent-decoded.
+    /// The query string after `?`, if there is one. Not percent-decoded.
     pub fn query(&self) -> Option<&str> {
         let t = self.target();
-        let q = &t[t.find('?')? + 1..];
-        Some(&q[..q.find('#').unwrap_or(q.len())])
+        Some(&t[t.find('?')? + 1..])
     }
 
     /// The HTTP version.
@@ -132,8 +132,7 @@ impl Request {
     /// says it wins over `Host`), else the `Host` field. `None` only for HTTP/1.0 without `Host`.
     pub fn host(&self) -> Option<&str> {
         if let TargetForm::Absolute { authority_start, authority_end } = self.head.form {
-            let a = &self.target()[authority_start as usize..authority_end as usize];
-            return Some(&a[a.rfind('@').map_or(0, |i| i + 1)..]);
+            return Some(&self.target()[authority_start as usize..authority_end as usize]);
         }
         self.head.host.map(|h| ascii(self.span(h)))
     }

@@ -72,7 +72,7 @@ mod imp {
         }
     }
 
-    /// Request-target bytes `%x21-7E`.
+    /// Request-target bytes `%x21-7E` except `#` (see `tables::TARGET`).
     #[inline(always)]
     pub(crate) fn scan_target(s: &[u8], i: usize) -> usize {
         if has_avx2() {
@@ -119,7 +119,8 @@ mod imp {
                 _mm256_cmpgt_epi8(x, _mm256_set1_epi8(0x20)),
                 _mm256_cmpgt_epi8(_mm256_set1_epi8(0x7f), x),
             );
-            let bad = !(_mm256_movemask_epi8(ok) as u32);
+            let hash = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'#' as i8));
+            let bad = !(_mm256_movemask_epi8(_mm256_andnot_si256(hash, ok)) as u32);
             if bad != 0 {
                 return i + bad.trailing_zeros() as usize;
             }
@@ -204,7 +205,8 @@ mod imp {
             let x = unsafe { load(s, i) };
             // signed compares: bytes >= 0x80 are negative and fail the first test
             let ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)), _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f)));
-            let bad = !_mm_movemask_epi8(ok) & 0xffff;
+            let hash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'#' as i8));
+            let bad = !_mm_movemask_epi8(_mm_andnot_si128(hash, ok)) & 0xffff;
             if bad != 0 {
                 return first(i, bad);
             }

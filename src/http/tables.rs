@@ -24,12 +24,15 @@ pub(crate) static TCHAR: [bool; 256] = table!(|b| {
         || b.is_ascii_alphanumeric()
 });
 
-/// Bytes allowed in a request-target: the visible ASCII range `%x21-7E`.
+/// Bytes allowed in a request-target: the visible ASCII range `%x21-7E` except `#`.
 ///
 /// RFC 3986 is narrower (no `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`), but deployed clients
 /// send those raw and llhttp, nginx and Go accept them; what matters for safety is that SP, CTLs,
 /// DEL and non-ASCII (RFC 9112 §3.2: "a request-target ... MUST NOT contain whitespace") never pass.
-pub(crate) static TARGET: [bool; 256] = table!(|b| b > 0x20 && b < 0x7f);
+/// `#` starts a fragment, which is part of no request-target form (RFC 9112 §3.2: the forms
+/// are `origin-form = absolute-path [ "?" query ]`, `absolute-URI`, `authority`, `*`; a
+/// client "MUST NOT" send the fragment), so it ends the scan and the parser answers 400.
+pub(crate) static TARGET: [bool; 256] = table!(|b| b > 0x20 && b < 0x7f && b != b'#');
 
 /// `field-vchar = VCHAR / obs-text` plus SP and HTAB inside a value (RFC 9110 §5.5).
 /// CR, LF, NUL and every other CTL (and DEL) are invalid.
@@ -118,8 +121,9 @@ pub(crate) fn scan_value(s: &[u8], mut i: usize) -> usize {
 pub(crate) fn scan_target(s: &[u8], mut i: usize) -> usize {
     while super::simd::fits(s, i, 8) {
         let x = load8(s, i);
-        // bytes <= 0x20, plus bytes >= 0x7f (0x7f itself, and everything with the high bit set)
-        let m = less_than(x, 0x21) | ((x.wrapping_add(LO) | x) & HI);
+        // bytes <= 0x20, plus bytes >= 0x7f (0x7f itself, and everything with the high bit set),
+        // plus '#'
+        let m = less_than(x, 0x21) | ((x.wrapping_add(LO) | x) & HI) | equal_to(x, b'#');
         if m != 0 {
             return i + (m.trailing_zeros() / 8) as usize;
         }
@@ -160,7 +164,7 @@ mod tests {
     #[test]
     fn obs_text_is_a_value_byte_but_not_a_target_byte() {
         assert!(FIELD_VALUE[0xa0] && FIELD_VALUE[0xff]);
-        assert!(!TARGET[0xa0] && !TARGET[0x7f] && !TARGET[b' ' as usize]);
+        assert!(!TARGET[0xa0] && !TARGET[0x7f] && !TARGET[b' ' as usize] && !TARGET[b'#' as usize]);
         assert!(!FIELD_VALUE[0] && !FIELD_VALUE[b'\r' as usize] && !FIELD_VALUE[0x7f]);
     }
 }
