@@ -186,21 +186,6 @@ fn overload_answers_503_at_once_and_recovers() {
     s.shutdown();
 }
 
-/// Kills the server subprocess even when an assertion fails.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn example(name: &str) -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join("examples").join(name)
-}
-
 fn cpu_ticks(pid: u32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let f: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
@@ -211,15 +196,6 @@ fn cpu_ticks(pid: u32) -> u64 {
 fn running_out_of_file_descriptors_backs_off_and_recovers() {
     raise_fd_limit();
     let hello = example("hello");
-    if !hello.exists() {
-        // `cargo test` builds examples as test harnesses; the plain binary needs a build
-        let ok = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--example", "hello"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok && hello.exists(), "cannot build {}", hello.display());
-    }
     let child = std::process::Command::new("prlimit")
         .args(["--nofile=32:32", "--"])
         .arg(&hello)

@@ -54,6 +54,8 @@ pub(crate) struct Config {
     pub defer_accept: Duration,
     pub max_connections_per_ip: Option<usize>,
     pub max_requests_per_conn: Option<u64>,
+    /// Other processes may bind the port too (`SO_REUSEPORT` without the exclusive probe).
+    pub reuse_port: bool,
     /// The encoded `Server: ...\r\n` line, or none.
     pub server_line: Option<Arc<[u8]>>,
     pub buffer_warm_up: usize,
@@ -81,6 +83,7 @@ impl Default for Config {
             defer_accept: DEFAULT_DEFER_ACCEPT,
             max_connections_per_ip: None,
             max_requests_per_conn: None,
+            reuse_port: false,
             server_line: Some(Arc::from(&b"Server: shockwave\r\n"[..])),
             buffer_warm_up: 16,
         }

@@ -171,10 +171,30 @@ impl Builder {
         self
     }
 
-    /// Binds the listening sockets (one per poller, `SO_REUSEPORT`). Errors such as an address
-    /// in use surface here.
+    /// Share the port with other processes that opt in too (`SO_REUSEPORT`): the kernel then
+    /// spreads new connections over every process listening on it, which lets a new instance
+    /// start beside the old one for a restart without downtime. The trap: closing a listener
+    /// resets the connections still waiting in its accept queue, so the old process must go on
+    /// accepting until the new one has taken over. Default: `false`, the port is this
+    /// server's alone and [`bind`](Self::bind) fails with `AddrInUse` when anything else holds it.
+    pub fn reuse_port(mut self, shared: bool) -> Builder {
+        self.cfg.reuse_port = shared;
+        self
+    }
+
+    /// Binds the listening sockets, one per poller. Fails with `AddrInUse` when anything else
+    /// listens on the port (unless [`reuse_port`](Self::reuse_port) opts in to sharing it); the
+    /// error names the address.
+    ///
+    /// ```
+    /// let first = shockwave::Server::builder().bind("127.0.0.1:0")?;
+    /// let taken = shockwave::Server::builder().bind(first.local_addr()).unwrap_err();
+    /// assert_eq!(taken.kind(), std::io::ErrorKind::AddrInUse);
+    /// assert!(taken.to_string().contains(&first.local_addr().to_string()));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
-        let listeners = listener::bind(addr, self.cfg.pollers, self.cfg.defer_accept)?;
+        let listeners = listener::bind(addr, self.cfg.pollers, self.cfg.defer_accept, self.cfg.reuse_port)?;
         let local = listeners[0].local_addr()?;
         Ok(Server { cfg: self.cfg, listeners, local })
     }

@@ -195,3 +195,43 @@ pub fn raise_fd_limit() -> u64 {
 pub fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes()
 }
+
+/// Kills a server subprocess even when an assertion fails.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The path of example `name`'s binary, built (or brought up to date) first: `cargo test`
+/// builds examples as test harnesses, not as the plain programs, so one left from an older
+/// tree would otherwise be run.
+pub fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
+    let ok = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok && path.exists(), "cannot build {}", path.display());
+    path
+}
+
+/// Waits up to `limit` for a child process to exit; kills it and panics if it does not.
+pub fn wait_exit(child: std::process::Child, limit: Duration) -> std::process::Output {
+    let mut child = KillOnDrop(child);
+    let deadline = Instant::now() + limit;
+    while child.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the process did not exit within {limit:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut out = std::process::Output { status: child.0.wait().unwrap(), stdout: Vec::new(), stderr: Vec::new() };
+    if let Some(mut e) = child.0.stderr.take() {
+        let _ = e.read_to_end(&mut out.stderr);
+    }
+    out
+}
