@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need (curl, python3, prlimit), runs every test
-# target and the doctests, then the shared RFC 9112 conformance sets against examples/echo.
+# target and the doctests, the shared RFC 9112 conformance sets against examples/echo, and
+# examples/hello and examples/echo behind real nginx and HAProxy (scripts/proxies.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh curl python3 prlimit:util-linux
@@ -8,3 +9,4 @@ cargo build --examples   # tests/limits.rs runs examples/hello as a subprocess
 cargo test --all-targets
 cargo test --doc
 scripts/conformance.sh
+scripts/proxies.sh
