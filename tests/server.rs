@@ -559,7 +559,7 @@ fn request_accessors() {
         resp.write_body(text.as_bytes());
     });
     let (rs, _) =
-        exchange(s.local_addr(), b"GET /p/q?x=1#f HTTP/1.1\r\nHost: example.org:80\r\nX-Rep: a\r\nx-rep: b\r\n\r\n", 1);
+        exchange(s.local_addr(), b"GET /p/q?x=1 HTTP/1.1\r\nHost: example.org:80\r\nX-Rep: a\r\nx-rep: b\r\n\r\n", 1);
     assert_eq!(rs[0].text(), "GET /p/q Some(\"x=1\") HTTP/1.1 example.org:80 Some(\"a\") [\"a\", \"b\"] 127.0.0.1");
     let (rs, _) = exchange(s.local_addr(), b"GET http://other.example/z HTTP/1.1\r\nHost: ignored\r\n\r\n", 1);
     assert!(rs[0].text().starts_with("GET /z None HTTP/1.1 other.example "), "{}", rs[0].text());

@@ -25,6 +25,12 @@ pub(crate) const DEFAULT_MAX_HEADERS: usize = 100;
 pub(crate) const DEFAULT_MAX_REQUEST_BODY: u64 = 8 * 1024 * 1024;
 /// Open connections per server; beyond it new connections wait in the kernel backlog.
 pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 16 * 1024;
+/// Most worker threads the pool grows to (Tomcat's and Jetty's default maximum is 200): enough
+/// for a few hundred requests blocked at once in handlers waiting on other services.
+pub(crate) const DEFAULT_MAX_WORKERS: usize = 256;
+/// How long a worker thread beyond the minimum may stay idle before it retires (Tomcat and
+/// Jetty: 60 s).
+pub(crate) const DEFAULT_WORKER_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Connections waiting for a worker; beyond it the server answers 503 at once.
 pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 /// How long the kernel may hold a new connection waiting for its first bytes (`TCP_DEFER_ACCEPT`):
@@ -42,7 +48,11 @@ pub(crate) fn cpus() -> usize {
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
     pub pollers: usize,
-    pub workers: usize,
+    /// Worker threads always kept.
+    pub min_workers: usize,
+    /// Worker threads the pool may grow to when requests wait with every worker busy.
+    pub max_workers: usize,
+    pub worker_idle_timeout: Duration,
     pub queue_capacity: usize,
     pub read_header_timeout: Duration,
     pub body_timeout: Duration,
@@ -66,7 +76,9 @@ impl Default for Config {
         let cpus = cpus();
         Config {
             pollers: cpus,
-            workers: (8 * cpus).max(8),
+            min_workers: (8 * cpus).max(8),
+            max_workers: DEFAULT_MAX_WORKERS.max((8 * cpus).max(8)),
+            worker_idle_timeout: DEFAULT_WORKER_IDLE_TIMEOUT,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             read_header_timeout: DEFAULT_READ_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,

@@ -8,13 +8,20 @@
 //! hand-off at all: the same thread reads it, answers it, and goes back to waiting.
 //!
 //! Three rules keep that safe when handlers block:
-//! - At most `workers` threads run jobs at once, so `pollers` threads can always lead: overload
-//!   is answered with 503 at once even when every handler is stuck.
+//! - At most `live - pollers` threads run jobs at once, so `pollers` threads can always lead:
+//!   overload is answered with 503 at once even when every handler is stuck.
 //! - A leader that queued jobs wakes a sleeper only while fewer threads run than there are
 //!   CPUs (on one CPU, never: the one thread does everything).
 //! - The monitor thread (`monitor.rs`) wakes a sleeper when a poller has been left without a
 //!   leader for [`STALL`] (its last leader is stuck in a handler), or when jobs have waited
 //!   that long with none taken.
+//!
+//! The pool is elastic, as the servers people run blocking code on are (Tomcat, Jetty): it
+//! starts with `pollers + min_workers` threads, and when jobs have waited for two of the
+//! monitor's looks in a row with every job slot taken, the monitor adds threads (as many as
+//! are waiting, at most doubling the workers per look, never past `pollers + max_workers`);
+//! a thread idle for the idle timeout retires while more than the minimum live. Thread ids
+//! (and their parkers) come from a fixed table of `pollers + max_workers` entries.
 //!
 //! Jobs are connections with a framed batch, in a bounded FIFO behind a `parking_lot::Mutex`,
 //! under which the threads running jobs are also counted; a full queue gives the job back
@@ -57,11 +64,13 @@ pub(crate) struct StallCheck {
     at: Instant,
     pops: u64,
     waiting: bool,
+    /// Jobs waited with every job slot taken.
+    full: bool,
 }
 
 impl StallCheck {
     pub(crate) fn new() -> StallCheck {
-        StallCheck { at: Instant::now(), pops: 0, waiting: false }
+        StallCheck { at: Instant::now(), pops: 0, waiting: false, full: false }
     }
 }
 
@@ -73,40 +82,91 @@ pub(crate) struct Dispatch {
     // monitor and the wake-up checks; the monitor never takes the lock.
     /// `queue.len()`.
     queued: AtomicUsize,
-    /// Threads running a job now; never above `max_in_jobs`.
+    /// Threads running a job now; never above `live - pollers`.
     in_jobs: AtomicUsize,
+    /// Pool threads alive (or being started); written under `queue`'s lock.
+    live: AtomicUsize,
     /// Jobs taken so far (progress, for stall detection).
     pops: AtomicU64,
     unparkers: Vec<Unparker>,
     sleeping: Vec<AtomicBool>,
+    /// Thread ids not in use, with their parkers (the ids of retired threads come back here).
+    spare: Mutex<Vec<(usize, Parker)>>,
     sleepers: AtomicUsize,
     leaders: AtomicUsize,
-    max_in_jobs: usize,
+    pollers: usize,
+    min_threads: usize,
     cpus: usize,
     stop: AtomicBool,
 }
 
 impl Dispatch {
-    /// A dispatcher for `threads` pool threads of which at most `workers` run jobs at once;
-    /// returns the parkers to move into the threads.
-    pub(crate) fn new(capacity: usize, threads: usize, workers: usize) -> (Dispatch, Vec<Parker>) {
-        let parkers: Vec<Parker> = (0..threads).map(|_| Parker::new()).collect();
+    /// A dispatcher for a pool of `pollers` leaders and `min_workers..=max_workers` threads
+    /// running jobs. The pool's first `pollers + min_workers` threads are to be started with
+    /// [`claim`](Self::claim).
+    pub(crate) fn new(capacity: usize, pollers: usize, min_workers: usize, max_workers: usize) -> Dispatch {
+        let max_threads = pollers + max_workers.max(min_workers).max(1);
+        let parkers: Vec<Parker> = (0..max_threads).map(|_| Parker::new()).collect();
         let capacity = capacity.max(1);
-        let d = Dispatch {
+        Dispatch {
             queue: Mutex::new(VecDeque::with_capacity(capacity)),
             capacity,
             queued: AtomicUsize::new(0),
             in_jobs: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
             pops: AtomicU64::new(0),
             unparkers: parkers.iter().map(|p| p.unparker().clone()).collect(),
-            sleeping: (0..threads).map(|_| AtomicBool::new(false)).collect(),
+            sleeping: (0..max_threads).map(|_| AtomicBool::new(false)).collect(),
+            spare: Mutex::new(parkers.into_iter().enumerate().rev().collect()),
             sleepers: AtomicUsize::new(0),
             leaders: AtomicUsize::new(0),
-            max_in_jobs: workers.max(1),
+            pollers,
+            min_threads: pollers + min_workers.max(1),
             cpus: super::config::cpus(),
             stop: AtomicBool::new(false),
-        };
-        (d, parkers)
+        }
+    }
+
+    /// The most threads the pool may have.
+    pub(crate) fn max_threads(&self) -> usize {
+        self.sleeping.len()
+    }
+
+    /// Threads alive now.
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Acquire)
+    }
+
+    /// Takes an id and parker for a new pool thread, counting it live; `None` at the maximum.
+    pub(crate) fn claim(&self) -> Option<(usize, Parker)> {
+        let _q = self.queue.lock();
+        let slot = self.spare.lock().pop()?;
+        self.live.store(self.live.load(Relaxed) + 1, Release);
+        Some(slot)
+    }
+
+    /// A thread that has been idle asks to retire: allowed while more than the minimum live and
+    /// enough threads stay outside jobs to lead every poller. Gives the id and parker back.
+    pub(crate) fn retire(&self, id: usize, parker: Parker) -> Result<(), Parker> {
+        let _q = self.queue.lock();
+        let live = self.live.load(Relaxed);
+        if live <= self.min_threads || live - 1 < self.pollers + self.in_jobs.load(Relaxed) {
+            return Err(parker);
+        }
+        self.live.store(live - 1, Release);
+        self.spare.lock().push((id, parker));
+        Ok(())
+    }
+
+    /// A pool thread could not be started: it no longer counts as live.
+    pub(crate) fn unclaim(&self) {
+        let _q = self.queue.lock();
+        self.live.store(self.live.load(Relaxed) - 1, Release);
+    }
+
+    /// Threads that may run jobs at once now: all but the `pollers` kept free to lead.
+    fn job_slots(&self) -> usize {
+        self.live.load(Acquire).saturating_sub(self.pollers)
     }
 
     /// Queues a job; a full queue gives it back.
@@ -132,7 +192,7 @@ impl Dispatch {
         }
         let mut q = self.queue.lock();
         let running = self.in_jobs.load(Relaxed);
-        if running >= self.max_in_jobs {
+        if running >= self.job_slots() {
             return None;
         }
         let job = self.pop(&mut q)?;
@@ -170,14 +230,14 @@ impl Dispatch {
 
     fn running(&self) -> usize {
         let idle = self.sleepers.load(Acquire) + self.leaders.load(Acquire);
-        self.sleeping.len().saturating_sub(idle)
+        self.live().saturating_sub(idle)
     }
 
     /// After a turn that queued jobs: wake a sleeper if a CPU would otherwise stay idle.
     pub(crate) fn wake_for_parallelism(&self) {
         // pairs with the fence in `park`: either the sleeper sees the jobs or we see its flag
         fence(SeqCst);
-        if self.has_jobs() && self.running() < self.cpus && self.in_jobs.load(Acquire) < self.max_in_jobs {
+        if self.has_jobs() && self.running() < self.cpus && self.in_jobs.load(Acquire) < self.job_slots() {
             self.wake_one();
         }
     }
@@ -195,17 +255,24 @@ impl Dispatch {
     }
 
     /// Monitor: if jobs have waited since the last check, at least [`STALL`] ago, with none taken
-    /// and a job slot free, the running threads are stuck: wake another.
-    pub(crate) fn stall_check(&self, st: &mut StallCheck, now: Instant) {
+    /// and a job slot free, the running threads are stuck: wake another. Returns how many
+    /// threads to add: when jobs waited at this look and the last with every job slot taken,
+    /// as many as wait, at most as many as run jobs now (so the workers at most double per
+    /// look), within the maximum.
+    pub(crate) fn stall_check(&self, st: &mut StallCheck, now: Instant) -> usize {
         if now.duration_since(st.at) < STALL {
-            return;
+            return 0;
         }
         let pops = self.pops.load(Relaxed);
-        let waiting = self.has_jobs();
-        if waiting && st.waiting && pops == st.pops && self.in_jobs.load(Acquire) < self.max_in_jobs {
+        let queued = self.queued.load(Acquire);
+        let running = self.in_jobs.load(Acquire);
+        let full = queued > 0 && running >= self.job_slots();
+        if queued > 0 && st.waiting && pops == st.pops && !full {
             self.wake_one();
         }
-        *st = StallCheck { at: now, pops, waiting };
+        let grow = if full && st.full { queued.min(running.max(1)).min(self.max_threads() - self.live()) } else { 0 };
+        *st = StallCheck { at: now, pops, waiting: queued > 0, full };
+        grow
     }
 
     /// Parks thread `me` until woken (or a timeout), unless `work()` says there is something to
@@ -245,9 +312,18 @@ mod tests {
         Arc::new(Slot::new(0, Conn::new()))
     }
 
+    /// A dispatcher with its first `live` threads claimed, as a started pool has.
+    fn dispatch(capacity: usize, pollers: usize, min: usize, max: usize) -> Dispatch {
+        let d = Dispatch::new(capacity, pollers, min, max);
+        for _ in 0..pollers + min {
+            d.claim().unwrap();
+        }
+        d
+    }
+
     #[test]
     fn jobs_leave_in_order_and_a_full_queue_gives_the_job_back() {
-        let (d, _parkers) = Dispatch::new(2, 1, 4);
+        let d = dispatch(2, 1, 4, 4);
         let (a, b, c) = (job(), job(), job());
         assert!(d.submit(a.clone()).is_ok() && d.submit(b.clone()).is_ok());
         assert!(Arc::ptr_eq(&d.submit(c.clone()).unwrap_err(), &c));
@@ -262,7 +338,7 @@ mod tests {
 
     #[test]
     fn at_most_workers_jobs_run_at_once() {
-        let (d, _parkers) = Dispatch::new(8, 3, 2);
+        let d = dispatch(8, 1, 2, 2);
         for _ in 0..3 {
             assert!(d.submit(job()).is_ok());
         }
@@ -273,5 +349,62 @@ mod tests {
         assert_eq!(d.in_jobs.load(Relaxed), 2);
         assert!(d.done_take().is_none() && d.done_take().is_none());
         assert_eq!((d.in_jobs.load(Relaxed), d.pops.load(Relaxed)), (0, 3));
+    }
+
+    #[test]
+    fn the_pool_grows_when_jobs_wait_with_every_slot_taken_and_doubles_at_most() {
+        let d = dispatch(64, 1, 2, 5);
+        for _ in 0..10 {
+            assert!(d.submit(job()).is_ok());
+        }
+        assert!(d.take().is_some() && d.take().is_some()); // both workers busy, 8 wait
+        let mut st = StallCheck::new();
+        let t0 = st.at;
+        assert_eq!(d.stall_check(&mut st, t0 + STALL), 0, "one look is not enough");
+        assert_eq!(d.stall_check(&mut st, t0 + 2 * STALL), 2, "at most doubles the 2 running");
+        for _ in 0..2 {
+            d.claim().unwrap();
+        }
+        assert!(d.take().is_some() && d.take().is_some());
+        assert_eq!(d.stall_check(&mut st, t0 + 3 * STALL), 1, "never past 5 workers");
+        d.claim().unwrap();
+        assert!(d.claim().is_none(), "the maximum");
+        assert!(d.take().is_some());
+        assert_eq!(d.stall_check(&mut st, t0 + 4 * STALL), 0);
+    }
+
+    #[test]
+    fn a_slot_free_means_waking_not_growing() {
+        let d = dispatch(64, 1, 2, 8);
+        assert!(d.submit(job()).is_ok());
+        let mut st = StallCheck::new();
+        let t0 = st.at;
+        assert_eq!(d.stall_check(&mut st, t0 + STALL), 0);
+        assert_eq!(d.stall_check(&mut st, t0 + 2 * STALL), 0, "a worker is free: it is woken instead");
+    }
+
+    #[test]
+    fn threads_retire_down_to_the_minimum_and_never_below_the_leaders() {
+        let d = Dispatch::new(8, 1, 1, 4);
+        let mut threads: Vec<_> = (0..5).map(|_| d.claim().unwrap()).collect(); // 1 leader + 4
+        for _ in 0..3 {
+            assert!(d.submit(job()).is_ok());
+            assert!(d.take().is_some());
+        }
+        // 3 run jobs: of 5 threads, 4 are needed (3 + the leader); one may go
+        let (id, p) = threads.pop().unwrap();
+        assert!(d.retire(id, p).is_ok());
+        let (id, p) = threads.pop().unwrap();
+        let p = d.retire(id, p).unwrap_err();
+        for _ in 0..3 {
+            d.done_take();
+        }
+        assert!(d.retire(id, p).is_ok());
+        let (id, p) = threads.pop().unwrap();
+        assert!(d.retire(id, p).is_ok());
+        let (id, p) = threads.pop().unwrap();
+        assert!(d.retire(id, p).is_err(), "2 live = 1 leader + the minimum of 1 worker");
+        assert_eq!(d.live(), 2);
+        assert!(d.claim().is_some() && d.claim().is_some() && d.claim().is_some() && d.claim().is_none());
     }
 }

@@ -22,6 +22,7 @@ pub(crate) mod listener;
 pub(crate) mod monitor;
 pub(crate) mod output;
 pub(crate) mod poller;
+pub(crate) mod pool;
 pub(crate) mod shared;
 pub(crate) mod slot;
 pub(crate) mod stats;
@@ -33,9 +34,8 @@ use crossbeam::utils::CachePadded;
 use shared::{PollerShared, Shared};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use stats::Stats;
@@ -116,9 +116,28 @@ impl Builder {
         /// Pollers: each a `mio::Poll` with its own listener and buffers, led in turn by pool
         /// threads (there are no dedicated poller threads). Default: one per CPU.
         pollers: usize => |c, v| c.pollers = v.max(1);
-        /// Worker threads running handlers. Default: 8 per CPU, at least 8. Handlers that block
-        /// need enough workers to cover the requests blocked at once.
-        workers: usize => |c, v| c.workers = v.max(1);
+        /// A fixed pool of `n` worker threads running handlers: sets both
+        /// [`min_workers`](Self::min_workers) and [`max_workers`](Self::max_workers).
+        workers: usize => |c, v| (c.min_workers, c.max_workers) = (v.max(1), v.max(1));
+        /// Worker threads always kept (they run handlers; the pool also keeps one thread per
+        /// poller free to lead it). Default: 8 per CPU, at least 8.
+        min_workers: usize => |c, v| {
+            c.min_workers = v.max(1);
+            c.max_workers = c.max_workers.max(c.min_workers);
+        };
+        /// Worker threads the pool grows to when requests wait and every worker is busy, as
+        /// blocking handlers make them (a database call, a call to another service): the
+        /// monitor adds threads within a few milliseconds, and threads beyond the minimum
+        /// retire after [`worker_idle_timeout`](Self::worker_idle_timeout) without work. At the
+        /// maximum, requests wait in the queue, and past it are answered `503` at once.
+        /// Default: 256.
+        max_workers: usize => |c, v| {
+            c.max_workers = v.max(1);
+            c.min_workers = c.min_workers.min(c.max_workers);
+        };
+        /// How long a worker thread beyond the minimum may be idle before it retires.
+        /// Default: 60 s.
+        worker_idle_timeout: Duration => |c, v| c.worker_idle_timeout = v;
         /// Connections that may wait for a free worker; beyond it new requests are answered
         /// `503 Service Unavailable` at once. Default: 1024.
         queue_capacity: usize => |c, v| c.queue_capacity = v.max(1);
@@ -254,12 +273,10 @@ impl Server {
                 waker,
             });
         }
-        // `workers` threads may run handlers at once; `pollers` more can always lead a poller.
-        let threads = cfg.workers + pollers.len();
-        let (dispatch, parkers) = dispatch::Dispatch::new(cfg.queue_capacity, threads, cfg.workers);
+        let dispatch = dispatch::Dispatch::new(cfg.queue_capacity, pollers.len(), cfg.min_workers, cfg.max_workers);
         let shared = Arc::new(Shared {
             per_ip: cfg.max_connections_per_ip.map(|_| Default::default()),
-            requests: (0..threads).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
+            requests: (0..dispatch.max_threads()).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
             cfg,
             handler: Box::new(handler),
             dispatch,
@@ -268,21 +285,17 @@ impl Server {
             open: AtomicUsize::new(0),
             counters: Default::default(),
             clock: clock::CoarseClock::new(),
+            threads: Default::default(),
         });
-        let mut threads = Vec::new();
-        for (i, parker) in parkers.into_iter().enumerate() {
-            let w = worker::Worker::new(shared.clone(), i);
-            threads.push(std::thread::Builder::new().name(format!("shockwave-{i}")).spawn(move || {
-                let _ = crate::sys::batch_scheduling();
-                w.run(parker)
-            })?);
+        // `pollers + min_workers` threads to start; the monitor adds more when requests wait
+        for _ in 0..shared.pollers.len() + shared.cfg.min_workers {
+            if let Err(e) = pool::spawn(&shared) {
+                pool::stop(&shared);
+                return Err(e);
+            }
         }
-        let sh = shared.clone();
-        threads.push(std::thread::Builder::new().name("shockwave-monitor".into()).spawn(move || {
-            let _ = crate::sys::batch_scheduling();
-            monitor::run(sh)
-        })?);
-        Ok(ServerHandle { shared, local: self.local, threads })
+        pool::spawn_monitor(&shared)?;
+        Ok(ServerHandle { shared, local: self.local })
     }
 }
 
@@ -290,7 +303,6 @@ impl Server {
 pub struct ServerHandle {
     shared: Arc<Shared>,
     local: SocketAddr,
-    threads: Vec<JoinHandle<()>>,
 }
 
 impl ServerHandle {
@@ -309,11 +321,7 @@ impl ServerHandle {
     /// stops the threads and returns. Connections still busy after 30 s (or the idle timeout, if
     /// shorter) are closed.
     pub fn shutdown(self) {
-        self.shared.shutdown.store(true, SeqCst);
-        for p in &self.shared.pollers {
-            let _ = p.waker.wake();
-        }
-        self.shared.dispatch.stop(); // sleepers look again, and lead the pollers to their end
+        pool::stop(&self.shared);
         self.join();
     }
 
@@ -321,9 +329,7 @@ impl ServerHandle {
     /// them, and it consumes the handle, so `join` waits for the life of the process: it is
     /// what [`serve`] does after starting.
     pub fn join(self) {
-        for t in self.threads {
-            let _ = t.join();
-        }
+        pool::join(&self.shared);
     }
 }
 

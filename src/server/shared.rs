@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     pub per_ip: Option<Mutex<HashMap<IpAddr, usize>>>,
     /// The time of the latest poller turn, for deadlines set by workers.
     pub clock: CoarseClock,
+    /// Every pool thread and the monitor, for joining (`pool.rs`).
+    pub threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl Shared {

@@ -4,6 +4,7 @@
 //! order, encodes every response into one buffer and writes it with one `write`, then looks for
 //! more requests on the connection before giving it back.
 
+use super::clock::Tick;
 use super::conn::{Conn, Next};
 use super::input::{self, Unread};
 use super::shared::Shared;
@@ -40,9 +41,12 @@ impl Worker {
         Worker { shared, id, req: Request::empty(), resp }
     }
 
-    pub(crate) fn run(mut self, parker: Parker) {
+    pub(crate) fn run(mut self, mut parker: Parker) {
         warm_parking();
         let sh = self.shared.clone();
+        // when this thread last went to sleep with nothing done since (the coarse clock: no
+        // clock read on the job path)
+        let mut idle_since: Option<Tick> = None;
         loop {
             let mut job = sh.dispatch.take();
             if job.is_some() {
@@ -50,13 +54,27 @@ impl Worker {
                     self.serve(&sh, &slot);
                     job = sh.dispatch.done_take();
                 }
+                idle_since = None;
                 continue;
             }
             if self.lead(&sh) {
+                idle_since = None;
                 continue;
             }
             if sh.all_done() && !sh.dispatch.has_jobs() {
                 return;
+            }
+            let now = sh.clock.now();
+            match idle_since {
+                None => idle_since = Some(now),
+                Some(t) if now >= t + sh.cfg.worker_idle_timeout => match sh.dispatch.retire(self.id, parker) {
+                    Ok(()) => return,
+                    Err(p) => {
+                        parker = p;
+                        idle_since = Some(now);
+                    }
+                },
+                Some(_) => {}
             }
             sh.dispatch.park(self.id, &parker, || sh.has_unled_poller() || sh.dispatch.has_jobs());
         }
