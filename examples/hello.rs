@@ -1,6 +1,8 @@
 //! The README's main command: `cargo run --release --example hello` serves "Hello, World!" on
-//! 127.0.0.1:8080. The address comes from the first argument or `ADDR`; `SHOCKWAVE_POLLERS` and
-//! `SHOCKWAVE_WORKERS` override the thread counts (used by the benchmarks).
+//! 127.0.0.1:8080. The address comes from the first argument or `ADDR`. For the benchmarks:
+//! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` (a fixed pool) override the thread counts, and
+//! `SHOCKWAVE_SLEEP_MS` makes requests to paths under `/sleep` wait that long before the
+//! answer, as a handler waiting on a database would (`scripts/bench-blocking.sh`).
 
 use shockwave::Server;
 
@@ -14,10 +16,14 @@ fn main() -> std::io::Result<()> {
     if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
         builder = builder.workers(n);
     }
+    let sleep = std::time::Duration::from_millis(env_usize("SHOCKWAVE_SLEEP_MS").unwrap_or(0) as u64);
     let server = builder.bind(&addr)?;
     println!("serving Hello, World! on http://{}/", server.local_addr());
     server
-        .start(|_req, resp| {
+        .start(move |req, resp| {
+            if !sleep.is_zero() && req.path().starts_with("/sleep") {
+                std::thread::sleep(sleep);
+            }
             resp.set_content_type("text/plain");
             resp.write_body(b"Hello, World!");
         })?

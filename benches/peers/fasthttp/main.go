@@ -1,20 +1,27 @@
 // fasthttp peer: plaintext "Hello, World!" for any path.
 // Usage: fasthttp-hello [ADDR]   (default 127.0.0.1:8080; env ADDR also works)
-// GOMAXPROCS comes from env THREADS (default 1).
+// GOMAXPROCS comes from env THREADS (default 1). With env SLEEP_MS, requests to paths under
+// /sleep wait that long first (time.Sleep, as a handler waiting on a database would).
 package main
 
 import (
+	"bytes"
 	"log"
 	"os"
 	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
 
 var body = []byte("Hello, World!")
+var sleep time.Duration
 
 func handler(ctx *fasthttp.RequestCtx) {
+	if sleep > 0 && bytes.HasPrefix(ctx.Path(), []byte("/sleep")) {
+		time.Sleep(sleep)
+	}
 	ctx.SetContentType("text/plain")
 	ctx.Write(body)
 }
@@ -25,6 +32,9 @@ func main() {
 		threads = v
 	}
 	runtime.GOMAXPROCS(threads)
+	if v, err := strconv.Atoi(os.Getenv("SLEEP_MS")); err == nil && v > 0 {
+		sleep = time.Duration(v) * time.Millisecond
+	}
 	addr := "127.0.0.1:8080"
 	if v := os.Getenv("ADDR"); v != "" {
 		addr = v
