@@ -180,6 +180,11 @@ impl Dispatch {
         Ok(())
     }
 
+    /// Jobs waiting now.
+    pub(crate) fn queued(&self) -> usize {
+        self.queued.load(Acquire)
+    }
+
     pub(crate) fn has_jobs(&self) -> bool {
         self.queued.load(Acquire) > 0
     }

@@ -13,6 +13,8 @@ pub struct Stats {
     pub connections_open: u64,
     /// Requests answered by the handler.
     pub requests: u64,
+    /// Connections with requests waiting for a worker now.
+    pub queued: u64,
     /// Worker threads alive now (between `min_workers` and `max_workers`; the pool also keeps
     /// one thread per poller to lead it, not counted here).
     pub workers: u64,
@@ -47,6 +49,7 @@ impl Stats {
             connections_accepted: c.accepted.load(Relaxed),
             connections_open: sh.open.load(Relaxed) as u64,
             requests: sh.requests.iter().map(|r| r.load(Relaxed)).sum(),
+            queued: sh.dispatch.queued() as u64,
             workers: sh.dispatch.live().saturating_sub(sh.pollers.len()) as u64,
             rejected_overload: c.overload.load(Relaxed),
             rejected_invalid: c.rejected.load(Relaxed),

@@ -235,3 +235,13 @@ pub fn wait_exit(child: std::process::Child, limit: Duration) -> std::process::O
     }
     out
 }
+
+/// Waits (up to 10 s, looking every millisecond) until `ready()` holds; panics if it never
+/// does. For conditions no event announces, such as a counter in `stats()`.
+pub fn wait_until(mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ready() {
+        assert!(Instant::now() < deadline, "the condition did not come about within 10 s");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
