@@ -12,10 +12,19 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(parse_head chunked connection)
 for t in "${targets[@]}"; do
     echo "== fuzzing $t for ${T}s"
-    RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz "$t" -- -max_total_time="$T" -print_final_stats=1 2>&1 \
-        | grep -E "^(#[0-9]+ +DONE|Done|stat::|==[0-9]+==|.*panicked)" || true
+    log=$(mktemp)
+    rc=0
+    RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir tests/fuzz "$t" -- -max_total_time="$T" -print_final_stats=1 \
+        >"$log" 2>&1 || rc=$?
+    grep -E "^(#[0-9]+ +DONE|Done|stat::|==[0-9]+==|.*panicked)" "$log" || true
     if ls tests/fuzz/artifacts/"$t"/crash-* >/dev/null 2>&1; then
         echo "fuzz: $t found a crash: tests/fuzz/artifacts/$t/" >&2
         exit 1
     fi
+    if [ $rc -ne 0 ]; then # a build failure, or the fuzzer stopping on something else
+        tail -n 30 "$log" >&2
+        echo "fuzz: $t failed (exit $rc)" >&2
+        exit 1
+    fi
+    rm -f "$log"
 done

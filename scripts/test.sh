@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The README's test command. Installs what the tests need (curl, python3, prlimit), runs every test
+# The README's test command. Installs what the tests need (curl, python3, prlimit, go), runs every test
 # target and the doctests, the shared RFC 9112 conformance sets against examples/echo, and
 # examples/hello and examples/echo behind real nginx and HAProxy (scripts/proxies.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh curl python3 prlimit:util-linux
+scripts/install-deps.sh go:golang-go || echo "test: cannot install Go: the Go net/http client test will be skipped"
 cargo build --examples   # tests/limits.rs runs examples/hello as a subprocess
 cargo test --all-targets
 cargo test --doc

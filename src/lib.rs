@@ -1,7 +1,8 @@
-//! Shockwave: a fast, hardened HTTP/1.1 server for synchronous Rust.
+//! Shockwave: a fast, hardened HTTP/1.1 server for synchronous Rust, on Linux.
 //!
-//! Handlers are plain blocking closures; the server runs them on a thread pool fed by one
-//! `mio` poller per CPU, with zero heap allocations per request in steady state.
+//! Handlers are plain blocking closures; the server runs them on an elastic pool of plain
+//! threads that also lead one `mio` poller per CPU, with zero heap allocations per request in
+//! steady state.
 //!
 //! ```no_run
 //! fn main() -> std::io::Result<()> {
@@ -15,13 +16,17 @@
 //! - [`serve`] runs a handler until the process ends; [`Server::builder`] configures limits and
 //!   timeouts and returns a [`ServerHandle`] with [`stats`](ServerHandle::stats) and a graceful
 //!   [`shutdown`](ServerHandle::shutdown).
-//! - [`Request`] is a zero-copy view of one request (method, target, headers, body, and a
-//!   streaming [`BodyReader`] for large bodies); [`Response`] collects status, headers and body,
-//!   and streams when written through [`std::io::Write`].
+//! - [`Request`] is a zero-copy view of one request (method, target, headers, the whole body
+//!   with [`Request::body`], or a streaming [`BodyReader`]); [`Response`] collects status,
+//!   headers and body, and streams when written through [`std::io::Write`].
 //! - Malformed requests, oversized ones, slow clients and overload are answered by the server
 //!   itself (400, 413, 414, 431, 501, 505, 408, 503) and never reach the handler; a panicking
 //!   handler yields a 500 and the server carries on.
 #![deny(missing_docs)]
+
+// recvfrom/sendto through syscall(2), MSG_MORE, TCP_DEFER_ACCEPT and SCHED_BATCH are Linux's.
+#[cfg(not(target_os = "linux"))]
+compile_error!("Shockwave runs on Linux: it uses Linux-only socket options and system calls (see src/sys.rs)");
 
 pub(crate) mod buf;
 #[cfg(any(fuzzing, test))]

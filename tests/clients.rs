@@ -1,5 +1,6 @@
-//! Real, independent clients get correct answers: curl and Python's `http.client`.
-//! `scripts/test.sh` installs both when missing.
+//! Real, independent clients get correct answers: curl, Python's `http.client` and Go's
+//! `net/http`. `scripts/test.sh` installs them when missing; without Go the Go test says so
+//! and is skipped.
 
 mod common;
 
@@ -9,6 +10,9 @@ use std::io::Read;
 use std::process::Command;
 
 fn app(req: &Request, resp: &mut Response) {
+    if req.path() == "/ignore" {
+        return resp.write_body(b"ignored"); // answers without reading the body
+    }
     let mut body = Vec::new();
     req.body_reader().read_to_end(&mut body).unwrap();
     resp.set_content_type("text/plain");
@@ -103,5 +107,25 @@ print("ok")
     let out = Command::new("python3").args(["-c", &script]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(s.stats().connections_accepted, 1, "http.client reused its connection");
+    s.shutdown();
+}
+
+#[test]
+fn go_net_http_client_gets_correct_answers() {
+    if !Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: go is not installed (scripts/test.sh installs golang-go)");
+        return;
+    }
+    let s = start_default(app);
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new("go")
+        .args(["run", "tests/go/client.go", &format!("http://{}", s.local_addr())])
+        .current_dir(dir)
+        .env("GO111MODULE", "off")
+        .env("GOCACHE", format!("{dir}/target/go-cache"))
+        .env("GOFLAGS", "")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
     s.shutdown();
 }
