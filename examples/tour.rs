@@ -1,19 +1,20 @@
 //! The README's "API in 20 lines", kept compiling: `cargo run --example tour`.
 
 use shockwave::Server;
-use std::{io::Read, time::Duration};
+use std::time::Duration;
 
 fn main() -> std::io::Result<()> {
     let handle = Server::builder()
-        .workers(64) // handlers may block: size for that
+        .max_workers(512) // handlers may block: the pool grows to this
         .read_header_timeout(Duration::from_secs(5))
         .max_request_body(1 << 20)
-        .bind("127.0.0.1:8080")?
+        .bind("127.0.0.1:8080")? // AddrInUse if anything else holds the port
         .start(|req, resp| {
-            let mut body = Vec::new();
-            if req.body_reader().read_to_end(&mut body).is_err() {
-                return resp.set_status(400); // bad chunking, timeout, disconnect
-            }
+            let body = match req.body() {
+                // the whole body, or why not
+                Ok(body) => body,
+                Err(_) => return resp.set_status(400), // bad chunking, timeout, disconnect
+            };
             resp.set_content_type("text/plain");
             resp.write_body(format!("{} {} got {} bytes", req.method(), req.path(), body.len()).as_bytes());
         })?;
