@@ -1,9 +1,10 @@
 //! The bounded job queue and the pool's sleep/wake rules (leader/followers).
 //!
 //! # Algorithm
-//! There are no dedicated poller threads. The pool has `workers + pollers` threads; each loops:
-//! run a queued job if one may run; else lead a poller nobody leads (wait on its `mio::Poll`,
-//! frame requests, queue the connections that have work); else sleep. A leader that queued
+//! There are no dedicated poller threads. The pool has `pollers` plus `min_workers` to
+//! `max_workers` threads; each loops: run a queued job if one may run; else lead a poller
+//! nobody leads (wait on its `mio::Poll`, frame requests, queue the connections that have
+//! work); else sleep. A leader that queued
 //! jobs releases the poller and runs them itself, so on one CPU a request costs no thread
 //! hand-off at all: the same thread reads it, answers it, and goes back to waiting.
 //!

@@ -1,4 +1,5 @@
-//! A pool thread: runs queued jobs, leads pollers, sleeps (see `dispatch.rs` for the rules).
+//! A pool thread: runs queued jobs, leads pollers, sleeps, and retires when idle beyond the
+//! pool's minimum (see `dispatch.rs` for the rules).
 //!
 //! A job is a connection with a framed batch: the thread runs the handler for each request in
 //! order, encodes every response into one buffer and writes it with one `write`, then looks for
