@@ -65,7 +65,7 @@ impl Conn {
             if let Some(fd) = self.fd() {
                 fd.shutdown_write();
             }
-            let l = if self.input.unread { BODY_LINGER } else { BRIEF_LINGER };
+            let l = if self.input.body_in_flight() { BODY_LINGER } else { BRIEF_LINGER };
             self.linger = Some((l.gap, now + l.total));
             self.phase = Phase::Linger;
             self.deadline = Some(now + l.gap);

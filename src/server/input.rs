@@ -180,6 +180,12 @@ impl Input {
                 && matches!(self.pending, Pending::Head { .. }))
     }
 
+    /// Whether part of a request body may still be on its way: one nobody read, one over the
+    /// limit, or one being received or skipped when the connection ends.
+    pub(crate) fn body_in_flight(&self) -> bool {
+        self.unread || !matches!(self.pending, Pending::Head { .. })
+    }
+
     /// Whether the request the server would answer next is a `HEAD` (its answer has no body):
     /// the first framed one, else the one starting at `pos`, judged by its first bytes.
     pub(crate) fn answering_head(&self) -> bool {
@@ -569,8 +575,10 @@ mod tests {
         i.pending = Pending::Skip { left: 10 };
         let (t, a) = frame_all(&mut i, b"0123456", &pool);
         assert_eq!((t.len(), a, i.waiting_for()), (0, Advance::NeedMore, Waiting::Skip));
+        assert!(i.body_in_flight(), "a close now lingers long enough for the rest");
         let (t, a) = frame_all(&mut i, b"789GET /next HTTP/1.1\r\nHost: t\r\n\r\n", &pool);
         assert_eq!((t, a), (vec!["/next".to_string()], Advance::Dispatch));
+        assert!(!i.body_in_flight());
     }
 
     fn stream(rest: Rest, send_continue: bool) -> BodyStream {
