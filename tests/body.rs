@@ -12,17 +12,6 @@ fn body_of(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i % 251) as u8).collect()
 }
 
-fn chunked(body: &[u8]) -> Vec<u8> {
-    let mut raw = Vec::new();
-    for part in body.chunks(7000) {
-        raw.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
-        raw.extend_from_slice(part);
-        raw.extend_from_slice(b"\r\n");
-    }
-    raw.extend_from_slice(b"0\r\n\r\n");
-    raw
-}
-
 /// Regression: `body()` returned the first 65,383 bytes of a 100,000-byte body, so
 /// `serde_json::from_slice(req.body())` failed with a misleading error.
 #[test]

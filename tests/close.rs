@@ -63,17 +63,6 @@ fn body_of(n: usize) -> Vec<u8> {
     (0..n).map(|i| b'a' + (i % 26) as u8).collect()
 }
 
-fn chunked(body: &[u8]) -> Vec<u8> {
-    let mut raw = Vec::new();
-    for part in body.chunks(8000) {
-        raw.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
-        raw.extend_from_slice(part);
-        raw.extend_from_slice(b"\r\n");
-    }
-    raw.extend_from_slice(b"0\r\n\r\n");
-    raw
-}
-
 /// One upload the handler ignores, written whole before the answer is read (as nginx and
 /// HAProxy do): the upload must go through, the answer must arrive, and then either the
 /// connection serves another request (small rests are skipped) or it ends with a clean FIN.

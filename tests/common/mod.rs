@@ -191,6 +191,18 @@ pub fn raise_fd_limit() -> u64 {
     r.rlim_cur
 }
 
+/// `body` in the chunked transfer coding, in chunks of 8000 bytes, with the last chunk.
+pub fn chunked(body: &[u8]) -> Vec<u8> {
+    let mut raw = Vec::new();
+    for part in body.chunks(8000) {
+        raw.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        raw.extend_from_slice(part);
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    raw
+}
+
 /// A GET request for `path`.
 pub fn get(path: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes()
