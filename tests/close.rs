@@ -310,3 +310,47 @@ fn server_errors_for_head_requests_have_no_body() {
     }
     s.shutdown();
 }
+
+/// Regression (review): a skip that ended inside a full buffer, with the next request's rest
+/// still in the kernel, waited for an event that never came (then 408), instead of reading on.
+#[test]
+fn a_request_right_behind_a_skipped_rest_is_read_at_once() {
+    let s = start(
+        Server::builder().pollers(1).workers(2).read_header_timeout(Duration::from_secs(60)),
+        |req: &Request, resp: &mut Response| resp.write_body(req.path().as_bytes()),
+    );
+    let mut c = TcpStream::connect(s.local_addr()).unwrap();
+    c.write_all(b"POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 75526\r\n\r\n").unwrap();
+    c.write_all(&body_of(10_000)).unwrap();
+    let mut pending = Vec::new();
+    assert_eq!(read_one(&mut c, &mut pending, false).unwrap().text(), "/first");
+    // the rest of the unread body and the next request, in one write
+    let mut rest = body_of(65_526);
+    rest.extend_from_slice(&get("/second"));
+    c.write_all(&rest).unwrap();
+    let r = read_one(&mut c, &mut pending, false).expect("answered without waiting for a timeout");
+    assert_eq!((r.status, r.text().as_str()), (200, "/second"));
+    s.shutdown();
+}
+
+/// Regression (review): each event on a connection whose output was blocked pushed the write
+/// timeout out again, so a client that never read but sent a byte now and then held it forever.
+#[test]
+fn the_write_timeout_is_not_renewed_by_input() {
+    let s = start(
+        Server::builder().pollers(1).workers(2).write_timeout(Duration::from_millis(500)),
+        |_req: &Request, resp: &mut Response| resp.write_body(&vec![b'x'; 8 << 20]),
+    );
+    let mut c = TcpStream::connect(s.local_addr()).unwrap();
+    // (a closing answer: the server reads and drops what comes while it waits to write)
+    c.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    wait_until(|| s.stats().connections_open == 1);
+    // never read; poke the server with a byte every 100 ms until it closes (at most 10 s)
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.stats().connections_open > 0 && Instant::now() < deadline {
+        let _ = c.write_all(b"\r\n");
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(s.stats().connections_open, 0, "closed by the write timeout despite the input");
+    s.shutdown();
+}

@@ -9,7 +9,7 @@
 
 use super::clock::Tick;
 use super::config::Config;
-use super::input::{Advance, Input, Waiting};
+use super::input::{Advance, Fill, Input, Waiting};
 use super::output::Output;
 use super::shared::Shared;
 use crate::buf::BufPool;
@@ -127,16 +127,21 @@ impl Conn {
         let Some(fd) = self.fd() else { return Next::Close };
         loop {
             if self.output.is_pending() {
+                let held = self.output.pending_len();
                 match self.output.flush(fd, pool) {
                     Err(_) => return Next::Close,
                     Ok(false) => {
+                        // the write timeout runs while the client takes nothing: from when the
+                        // output first waited, or from its last progress (not from any event)
+                        if self.phase != Phase::Writing || self.output.pending_len() < held {
+                            self.phase = Phase::Writing;
+                            self.deadline = Some(now + cfg.write_timeout);
+                        }
                         if self.close_after && self.drop_input(now) == super::close::Drain::More {
                             // nothing more is answered: keep reading so a peer still sending
                             // is not blocked on us while we wait for it to read
                             return Next::Again;
                         }
-                        self.phase = Phase::Writing;
-                        self.deadline = Some(now + cfg.write_timeout);
                         return Next::Wait;
                     }
                     Ok(true) => {}
@@ -145,8 +150,9 @@ impl Conn {
             if self.close_after {
                 return self.finish(now, pool);
             }
+            let mut read = false;
             if !self.input.drained && !self.input.eof {
-                self.input.fill(fd, pool, cfg);
+                read = self.input.fill(fd, pool, cfg) == Fill::Data;
             }
             let advance = self.input.advance(pool, cfg, self.served);
             if self.input.continue_due {
@@ -158,8 +164,9 @@ impl Conn {
                 // The client closed: an incomplete request is dropped without a response
                 // (RFC 9112 §8: it is not complete; never pass it on as one).
                 Advance::NeedMore if self.input.eof => return Next::Close,
-                // a skip emptied the buffer and the socket has more
-                Advance::NeedMore if !self.input.drained && self.input.waiting_for() == Waiting::Skip => {}
+                // the read filled the buffer and stopped short of the socket's end: nothing
+                // will announce the rest (a skip emptied the buffer, or a request continues)
+                Advance::NeedMore if read && !self.input.drained => {}
                 Advance::NeedMore if self.output.is_pending() => {}
                 Advance::NeedMore => {
                     self.settle(now, cfg);
@@ -180,6 +187,8 @@ impl Conn {
         encode_error(scratch, status, reason, sh.cfg.server_line.as_deref(), self.input.answering_head());
         self.output.queue(self.fd(), scratch, pool);
         scratch.clear();
+        // a framed request refused (503) may have the rest of its body still coming
+        self.input.unread |= self.input.batch.iter().any(|r| r.rest.is_some());
         self.input.batch.clear();
         self.close_after = true;
     }

@@ -71,8 +71,10 @@ pub(crate) enum Advance {
 /// What [`Input::fill`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Fill {
-    /// New bytes arrived (or the buffer is full).
+    /// New bytes arrived.
     Data,
+    /// The buffer is full and cannot grow now: frame what it holds first.
+    Full,
     /// Nothing to read now.
     Empty,
     /// The peer closed its side (or reset).
@@ -205,7 +207,7 @@ impl Input {
                 self.buf = pool.acquire(FIRST_READ);
             }
             if self.len == self.buf.capacity() && !self.grow(pool, cfg) {
-                return Fill::Data; // full: frame what we have first
+                return if got { Fill::Data } else { Fill::Full };
             }
             let space = self.buf.capacity() - self.len;
             match fd.read(&mut self.buf[self.len..]) {
@@ -408,8 +410,9 @@ impl Input {
                 false
             }
             Framing::Length(n) => {
-                let total = end - self.pos + n as usize;
-                if total > MAX_POOLED {
+                // (in u64: a limit near u64::MAX lets n be anything a Content-Length can say)
+                let total = ((end - self.pos) as u64).saturating_add(n);
+                if total > MAX_POOLED as u64 {
                     let have = (self.len - end).min(n as usize);
                     let rest = Rest::Length { left: n - have as u64 };
                     self.push(head, Span(head.end, (end + have) as u32), Some(rest), end + have);
@@ -579,6 +582,21 @@ mod tests {
         let (t, a) = frame_all(&mut i, b"789GET /next HTTP/1.1\r\nHost: t\r\n\r\n", &pool);
         assert_eq!((t, a), (vec!["/next".to_string()], Advance::Dispatch));
         assert!(!i.body_in_flight());
+    }
+
+    /// Regression (review): with no body limit, `end - pos + n` wrapped for a Content-Length
+    /// near u64::MAX, and body bytes were framed as a second request.
+    #[test]
+    fn a_huge_content_length_never_makes_body_bytes_a_request() {
+        let pool = BufPool::new();
+        let cfg = Config { max_request_body: u64::MAX, ..Config::default() };
+        let mut i = Input::new();
+        let raw = b"POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 18446744073709551615\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n";
+        i.feed(raw, &pool, &cfg);
+        assert_eq!(i.advance(&pool, &cfg, 0), Advance::Dispatch);
+        assert_eq!(i.batch.len(), 1);
+        assert!(i.batch[0].rest.is_some(), "the body streams from the socket");
+        assert_eq!(i.batch[0].body.of(&i.buf), b"GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n", "as body bytes");
     }
 
     fn stream(rest: Rest, send_continue: bool) -> BodyStream {

@@ -7,7 +7,9 @@
 //! silently take a share of the connections. So unless the builder opts in (`reuse_port`), the
 //! port is first claimed by a probe socket without it: that bind fails with `AddrInUse` if
 //! anything listens there, and a later process probing the same way fails against ours. (A
-//! single poller's listener simply goes without `SO_REUSEPORT`.)
+//! single poller's listener simply goes without `SO_REUSEPORT`.) What the probe cannot stop:
+//! Linux lets a process of the same user that sets `SO_REUSEPORT` itself join a group that is
+//! already listening; only sharing one socket between the pollers would close that door.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};

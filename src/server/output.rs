@@ -25,6 +25,11 @@ impl Output {
         self.pos < self.len
     }
 
+    /// Bytes held, not yet written.
+    pub(crate) fn pending_len(&self) -> usize {
+        self.len - self.pos
+    }
+
     /// Forgets unwritten output and gives the buffer back.
     pub(crate) fn release(&mut self, pool: &BufPool) {
         self.pos = 0;

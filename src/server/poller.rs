@@ -144,6 +144,7 @@ impl Poller {
         // connections that asked to be driven again (only those queued before this turn)
         for _ in 0..again {
             let Some(slot) = sh.pollers[self.me].again.pop() else { break };
+            slot.again.store(false, Relaxed);
             if slot.is_poller_owned() {
                 jobs += usize::from(self.drive(sh, slot));
             }

@@ -112,8 +112,13 @@ impl Shared {
         self.connection_closed(slot.clone(), peer);
     }
 
-    /// Has the poller drive `slot` again on its next turn, without waiting for an event.
+    /// Has the poller drive `slot` again on its next turn, without waiting for an event (once,
+    /// however often it is asked before then). The poller must own the slot, or get it back
+    /// before its next turn: it skips slots a worker holds.
     pub(crate) fn again(&self, slot: &Arc<Slot>) {
+        if slot.again.swap(true, Relaxed) {
+            return;
+        }
         let p = &self.pollers[slot.poller];
         p.again.push(slot.clone());
         let _ = p.waker.wake();

@@ -16,7 +16,7 @@
 
 use super::conn::Conn;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU8, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::*};
 
 const POLLER: u8 = 0;
 const WORKER: u8 = 1;
@@ -26,6 +26,8 @@ const PENDING: u8 = 4;
 
 pub(crate) struct Slot {
     state: AtomicU8,
+    /// Queued in its poller's `again` list (so it is queued once).
+    pub(crate) again: AtomicBool,
     /// Index of the poller that owns the socket registration (and the buffer pool).
     pub(crate) poller: usize,
     pub(crate) conn: Mutex<Conn>,
@@ -44,7 +46,7 @@ pub(crate) enum Event {
 
 impl Slot {
     pub(crate) fn new(poller: usize, conn: Conn) -> Slot {
-        Slot { state: AtomicU8::new(POLLER), poller, conn: Mutex::new(conn) }
+        Slot { state: AtomicU8::new(POLLER), again: AtomicBool::new(false), poller, conn: Mutex::new(conn) }
     }
 
     /// Poller side: an I/O event arrived.

@@ -119,6 +119,7 @@ impl Worker {
     fn serve_conn(&mut self, shared: &Shared, slot: &Arc<Slot>) {
         let pool = &shared.pollers[slot.poller].pool;
         loop {
+            let mut again = false;
             let mut c = slot.conn.lock();
             loop {
                 if !c.is_open() {
@@ -136,7 +137,7 @@ impl Worker {
                     Next::Answer => {}
                     Next::Wait => break,
                     Next::Again => {
-                        shared.again(slot);
+                        again = true;
                         break;
                     }
                     Next::Close => return shared.close(slot, &mut c),
@@ -144,6 +145,9 @@ impl Worker {
             }
             drop(c);
             if slot.release() {
+                if again {
+                    shared.again(slot); // the poller owns it now, so it will not skip it
+                }
                 return;
             }
             // An event arrived while we held the connection: look at the socket again.
