@@ -310,17 +310,22 @@ impl Poller {
 
     /// Answers with the server's own error status, then ends the connection.
     fn answer_self(&mut self, sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, status: u16, detail: &str) {
-        let pool = &sh.pollers[self.me].pool;
-        c.reject(status, detail, sh, pool, &mut self.scratch);
-        let next = c.progress(sh, pool, self.tick, &mut self.scratch);
+        c.reject(status, detail, sh, &sh.pollers[self.me].pool, &mut self.scratch);
+        self.end(sh, slot, c);
+    }
+
+    /// Ends the connection through the close path (after whatever answer is queued).
+    fn end(&mut self, sh: &Shared, slot: &Arc<Slot>, c: &mut Conn) {
+        c.close_after = true;
+        let next = c.progress(sh, &sh.pollers[self.me].pool, self.tick, &mut self.scratch);
         self.after(sh, slot, c, next);
     }
 
     /// Carries out what `progress` said, for a connection that stays with the poller.
     fn after(&mut self, sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, next: Next) {
         match next {
-            // (a connection that is ending never has requests to answer)
-            Next::Wait | Next::Answer => {}
+            Next::Answer => debug_assert!(false, "a connection that is ending has no requests to answer"),
+            Next::Wait => {}
             Next::Again => sh.again(slot),
             Next::Close => sh.close(slot, c),
         }
@@ -329,7 +334,6 @@ impl Poller {
     /// Enforces deadlines; during shutdown also ends idle connections (`force`: closes all).
     fn sweep(&mut self, sh: &Shared, force: bool) {
         let shutting_down = sh.is_shutting_down();
-        let pool = &sh.pollers[self.me].pool;
         for i in 0..self.slab.len() {
             let Some(e) = &self.slab[i] else { continue };
             let slot = e.slot.clone();
@@ -352,21 +356,15 @@ impl Poller {
                     }
                     let mut c = slot.conn.lock();
                     if c.is_open() && c.phase == Phase::Idle {
-                        c.close_after = true;
-                        let next = c.progress(sh, pool, self.tick, &mut self.scratch);
-                        self.after(sh, &slot, &mut c, next);
+                        self.end(sh, &slot, &mut c);
                     }
                 }
                 Phase::Head | Phase::Body if expired => {
                     sh.counters.timeouts.fetch_add(1, Relaxed);
                     self.answer_self(sh, &slot, &mut c, 408, "timed out waiting for the request");
                 }
-                Phase::Skip if expired => {
-                    // the answer is out; the client stalled in the body it sent with the request
-                    c.close_after = true;
-                    let next = c.progress(sh, pool, self.tick, &mut self.scratch);
-                    self.after(sh, &slot, &mut c, next);
-                }
+                // the answer is out; the client stalled in the body it sent with the request
+                Phase::Skip if expired => self.end(sh, &slot, &mut c),
                 Phase::Writing if expired => sh.close(&slot, &mut c),
                 Phase::Linger if expired => {
                     let next = c.linger_expired(self.tick);
