@@ -229,7 +229,7 @@ impl Worker {
                     });
                 }
             }
-            let mut keep_alive = head.keep_alive()
+            let keep_alive = head.keep_alive()
                 && !c.close_after
                 && !shared.is_shutting_down()
                 && cfg.max_requests_per_conn.is_none_or(|m| c.served < m);
@@ -248,7 +248,6 @@ impl Worker {
                 if let Some(s) = self.req.stream.lock().take() {
                     let unread = input::plan(&s, keep_alive);
                     if unread == Unread::Close {
-                        keep_alive = false;
                         self.resp.ctx.keep_alive = false;
                     }
                     left = Some((s, unread));
@@ -260,7 +259,7 @@ impl Worker {
                         self.resp.ctx.keep_alive = false;
                     }
                     self.resp.finish();
-                    if !keep_alive || !self.resp.ctx.keep_alive || self.resp.wants_close() {
+                    if !self.resp.ctx.keep_alive || self.resp.wants_close() {
                         c.close_after = true;
                     }
                 }
