@@ -1,12 +1,15 @@
-//! The [`Handler`] trait: what the server calls for each request.
+//! The [`Handler`] trait: what the server calls for each request, and [`HandlerResult`]: what a
+//! handler closure may return (`()` or a `Result` whose error becomes a response).
 
-use crate::{Request, Response};
+use crate::{Error, Request, Response};
 
-/// Answers requests. Implemented for every `Fn(&Request, &mut Response) + Send + Sync + 'static`;
-/// implement it for a type that carries state, and serve it with
-/// [`serve_handler`](crate::serve_handler) or [`Server::start_handler`](crate::Server::start_handler)
-/// ([`serve`](crate::serve) and [`Server::start`](crate::Server::start) take closures, whose
-/// argument types they can then infer).
+/// Answers requests. Implemented for every `Fn(&Request, &mut Response) -> R` closure or
+/// function that is `Send + Sync + 'static`, where `R` is `()` or `Result<(), E>`
+/// ([`HandlerResult`]), and by [`Router`](crate::Router); implement it for a type that carries
+/// state, and serve it with [`serve_handler`](crate::serve_handler) or
+/// [`Server::start_handler`](crate::Server::start_handler) ([`serve`](crate::serve) and
+/// [`Server::start`](crate::Server::start) take closures, whose argument types they can then
+/// infer).
 ///
 /// Handlers run on the worker pool and may block (a database call, a sleep): that occupies
 /// one worker, never a poller, so other connections keep being read and answered. A panic is
@@ -21,19 +24,57 @@ use crate::{Request, Response};
 ///         resp.write_body(self.greeting.as_bytes());
 ///     }
 /// }
-/// # let _ = Greeter { greeting: "hi".into() };
+///
+/// let resp = shockwave::test::request("GET", "/").send(&Greeter { greeting: "hi".into() });
+/// assert_eq!(resp.text(), "hi");
 /// ```
 pub trait Handler: Send + Sync + 'static {
     /// Fills in `resp` for `req`.
     fn handle(&self, req: &Request, resp: &mut Response);
 }
 
-impl<F> Handler for F
+impl<F, R> Handler for F
 where
-    F: Fn(&Request, &mut Response) + Send + Sync + 'static,
+    F: Fn(&Request, &mut Response) -> R + Send + Sync + 'static,
+    R: HandlerResult,
 {
     #[inline]
     fn handle(&self, req: &Request, resp: &mut Response) {
-        self(req, resp)
+        self(req, resp).respond(req, resp)
+    }
+}
+
+/// What a handler closure returns: `()`, or `Result<(), E>` with `E: Into<`[`Error`]`>`, so
+/// handlers can use `?`. An `Err` replaces the response with the error's status and body.
+///
+/// ```
+/// use shockwave::{Error, Request, Response};
+///
+/// fn find(req: &Request, resp: &mut Response) -> Result<(), Error> {
+///     let name = req.query("name").ok_or_else(|| Error::bad_request("?name= is missing"))?;
+///     resp.write_body(format!("hello {name}"));
+///     Ok(())
+/// }
+///
+/// assert_eq!(shockwave::test::request("GET", "/?name=ann").send(&find).text(), "hello ann");
+/// let missing = shockwave::test::request("GET", "/").send(&find);
+/// assert_eq!((missing.status(), missing.text()), (400, "?name= is missing\n"));
+/// ```
+pub trait HandlerResult {
+    /// Finishes `resp` from this result.
+    fn respond(self, req: &Request, resp: &mut Response);
+}
+
+impl HandlerResult for () {
+    #[inline]
+    fn respond(self, _req: &Request, _resp: &mut Response) {}
+}
+
+impl<E: Into<Error>> HandlerResult for Result<(), E> {
+    #[inline]
+    fn respond(self, req: &Request, resp: &mut Response) {
+        if let Err(e) = self {
+            e.into().write_to(req, resp)
+        }
     }
 }

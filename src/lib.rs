@@ -29,6 +29,8 @@
 compile_error!("Shockwave runs on Linux: it uses Linux-only socket options and system calls (see src/sys.rs)");
 
 pub(crate) mod buf;
+mod error;
+mod form;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;
@@ -36,13 +38,20 @@ mod handler;
 pub(crate) mod http;
 #[doc(hidden)]
 pub mod internals;
+#[cfg(feature = "router")]
+mod router;
 pub(crate) mod server;
 #[macro_use]
 pub(crate) mod sys;
+pub mod test;
 
 pub use buf::ClassStats;
-pub use handler::Handler;
+pub use error::Error;
+pub use form::Form;
+pub use handler::{Handler, HandlerResult};
 pub use http::body::BodyReader;
 pub use http::request::{Request, Version};
 pub use http::response::{InvalidHeaderName, Response};
+#[cfg(feature = "router")]
+pub use router::Router;
 pub use server::{serve, serve_handler, Builder, Server, ServerHandle, Stats};

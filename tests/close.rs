@@ -339,7 +339,7 @@ fn a_request_right_behind_a_skipped_rest_is_read_at_once() {
 fn the_write_timeout_is_not_renewed_by_input() {
     let s = start(
         Server::builder().pollers(1).workers(2).write_timeout(Duration::from_millis(500)),
-        |_req: &Request, resp: &mut Response| resp.write_body(&vec![b'x'; 8 << 20]),
+        |_req: &Request, resp: &mut Response| resp.write_body(vec![b'x'; 8 << 20]),
     );
     let mut c = TcpStream::connect(s.local_addr()).unwrap();
     // (a closing answer: the server reads and drops what comes while it waits to write)

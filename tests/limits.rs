@@ -87,7 +87,7 @@ fn a_client_that_never_reads_is_cut_off_and_its_buffers_returned() {
     let s = start(
         Server::builder().pollers(1).workers(2).write_timeout(Duration::from_millis(500)),
         |_req: &Request, resp: &mut Response| {
-            resp.write_body(&vec![b'x'; 16 << 20]);
+            resp.write_body(vec![b'x'; 16 << 20]);
         },
     );
     let c = TcpStream::connect(s.local_addr()).unwrap();

@@ -121,7 +121,7 @@ fn chunked_body_split_across_many_small_writes() {
 #[test]
 fn streaming_response_is_chunked_and_small_writes_get_a_length() {
     let s = start_default(|req: &Request, resp: &mut Response| {
-        let n: usize = req.query().unwrap_or("0").parse().unwrap();
+        let n: usize = req.query_string().unwrap_or("0").parse().unwrap();
         for i in 0..n {
             writeln!(resp, "{:04}:{}", i, "y".repeat(1000)).unwrap();
         }
@@ -538,7 +538,7 @@ fn a_failing_body_read_gives_the_handler_an_error() {
 #[test]
 fn handler_headers_cannot_inject() {
     let s = start_default(|req: &Request, resp: &mut Response| {
-        resp.set_header("X-Echo", req.query().unwrap_or("").replace("%0D%0A", "\r\n"));
+        resp.set_header("X-Echo", req.query_string().unwrap_or("").replace("%0D%0A", "\r\n"));
     });
     let (rs, _) = exchange(s.local_addr(), &get("/?a%0D%0ASet-Cookie:%20x=1"), 1);
     assert_eq!(rs[0].header("set-cookie"), None);
@@ -554,7 +554,7 @@ fn request_accessors() {
             "{} {} {:?} {} {} {:?} {:?} {}",
             req.method(),
             req.path(),
-            req.query(),
+            req.query_string(),
             req.version(),
             req.host().unwrap_or("-"),
             req.header("X-REP"),

@@ -40,7 +40,7 @@ impl std::fmt::Display for Version {
 ///
 /// ```
 /// fn handler(req: &shockwave::Request, resp: &mut shockwave::Response) {
-///     let who = req.query().unwrap_or("world");
+///     let who = req.query("name").unwrap_or("world".into());
 ///     let agent = req.header("user-agent").unwrap_or("?");
 ///     resp.write_body(format!("hello {who} from {agent} at {}", req.path()).as_bytes());
 /// }
@@ -55,6 +55,9 @@ pub struct Request {
     pub(crate) stream: parking_lot::Mutex<Option<BodyStream>>,
     /// A streamed body read whole by [`Request::body`].
     pub(crate) full: std::sync::OnceLock<Vec<u8>>,
+    /// Path parameters of the matched route, set by the router.
+    #[cfg(feature = "router")]
+    pub(crate) params: std::sync::OnceLock<crate::router::Params>,
 }
 
 #[inline]
@@ -73,6 +76,8 @@ impl Request {
             remote: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
             stream: parking_lot::Mutex::new(None),
             full: std::sync::OnceLock::new(),
+            #[cfg(feature = "router")]
+            params: std::sync::OnceLock::new(),
         }
     }
 
@@ -113,8 +118,16 @@ impl Request {
         }
     }
 
-    /// The query string after `?`, if there is one. Not percent-decoded.
-    pub fn query(&self) -> Option<&str> {
+    /// The query string after `?`, if there is one, as sent (not percent-decoded; see
+    /// [`query`](Self::query) for decoded arguments).
+    ///
+    /// ```
+    /// let resp = shockwave::test::request("GET", "/find?q=a%20b&n=2").send(&|req: &shockwave::Request, resp: &mut shockwave::Response| {
+    ///     resp.write_body(req.query_string().unwrap_or(""));
+    /// });
+    /// assert_eq!(resp.text(), "q=a%20b&n=2");
+    /// ```
+    pub fn query_string(&self) -> Option<&str> {
         let t = self.target();
         Some(&t[t.find('?')? + 1..])
     }
@@ -164,6 +177,30 @@ impl Request {
     /// All header fields in the order received, as `(name, value)`.
     pub fn headers(&self) -> impl ExactSizeIterator<Item = (&str, &[u8])> + '_ {
         self.fields().iter().map(move |f| (ascii(f.name.of(&self.buf)), f.value.of(&self.buf)))
+    }
+
+    /// The `Content-Type` header, if present.
+    ///
+    /// ```
+    /// let resp = shockwave::test::request("POST", "/").header("Content-Type", "text/csv").body("a,b").send(
+    ///     &|req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body(req.content_type().unwrap_or("none")),
+    /// );
+    /// assert_eq!(resp.text(), "text/csv");
+    /// ```
+    pub fn content_type(&self) -> Option<&str> {
+        self.header("content-type")
+    }
+
+    /// Whether the `Content-Type`'s media type (before any `;` parameters) is `mime`,
+    /// compared case-insensitively (RFC 9110 §8.3.1).
+    pub(crate) fn has_media_type(&self, mime: &str) -> bool {
+        self.media_type().is_some_and(|t| t.eq_ignore_ascii_case(mime))
+    }
+
+    /// The `Content-Type`'s media type without parameters, trimmed.
+    pub(crate) fn media_type(&self) -> Option<&str> {
+        let ct = self.content_type()?;
+        Some(ct.split(';').next().unwrap_or("").trim())
     }
 
     /// The declared `Content-Length`, if the body is length-delimited.

@@ -348,8 +348,26 @@ impl Response {
         self.flags |= HAS_CTYPE;
     }
 
-    /// The first value of header `name`, as set by the handler.
-    pub fn header(&self, name: &str) -> Option<&[u8]> {
+    /// The first value of header `name`, as set by the handler, if it is valid UTF-8 (as
+    /// [`Request::header`](crate::Request::header)).
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// resp.set_header("X-Id", "7");
+    /// assert_eq!(resp.header("x-id"), Some("7"));
+    /// ```
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_bytes(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The first value of header `name` as bytes.
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// resp.set_header("X-Raw", b"\xff".as_slice());
+    /// assert_eq!(resp.header_bytes("x-raw"), Some(&b"\xff"[..]));
+    /// ```
+    pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
         if self.flags & HAS_CTYPE != 0 && name.eq_ignore_ascii_case("content-type") {
             let l = &self.ctype_line;
             return Some(&l[CTYPE_PREFIX.len()..l.len() - 2]);
@@ -438,7 +456,8 @@ impl Response {
     /// Appends bytes to the body. The body is sent when the handler returns. For a `HEAD`
     /// request only the length is kept (for `Content-Length`), and while the status is 204 or
     /// 304, which have no body, the bytes are dropped: neither grows memory.
-    pub fn write_body(&mut self, data: &[u8]) {
+    pub fn write_body(&mut self, data: impl AsRef<[u8]>) {
+        let data = data.as_ref();
         if self.ctx.head {
             self.head_bytes += data.len() as u64;
         } else if self.body_allowed() {
@@ -466,6 +485,13 @@ impl Response {
     /// Whether the connection will close after this response, as far as the handler decided.
     pub(crate) fn wants_close(&self) -> bool {
         self.flags & CLOSE != 0 || self.stream == Stream::UntilClose || self.stream == Stream::Failed
+    }
+
+    /// Cuts off a streamed body after an error: nothing more is sent and the connection
+    /// closes, so the client sees an incomplete message.
+    pub(crate) fn abort_stream(&mut self) {
+        self.stream = Stream::Failed;
+        self.body.clear();
     }
 
     /// Whether the head has already been sent (a panic can then no longer become a 500).
@@ -782,7 +808,7 @@ mod tests {
         let mut r = Response::new();
         r.add_header("Content-Type", "a");
         r.add_header("content-type", "b");
-        assert_eq!(r.header("CONTENT-TYPE"), Some(&b"a"[..]));
+        assert_eq!(r.header("CONTENT-TYPE"), Some("a"));
         assert_eq!(String::from_utf8_lossy(&r.headers), "content-type: b\r\n");
         r.remove_header("Content-Type");
         assert_eq!(r.header("content-type"), None);
@@ -808,7 +834,7 @@ mod tests {
         r.add_header("set-cookie", "b=2");
         r.set_header("x", "2");
         assert_eq!(String::from_utf8_lossy(&r.headers), "Set-Cookie: a=1\r\nset-cookie: b=2\r\nx: 2\r\n");
-        assert_eq!(r.header("SET-COOKIE"), Some(&b"a=1"[..]));
+        assert_eq!(r.header("SET-COOKIE"), Some("a=1"));
         r.remove_header("set-cookie");
         assert_eq!(String::from_utf8_lossy(&r.headers), "x: 2\r\n");
     }

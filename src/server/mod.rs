@@ -28,7 +28,7 @@ pub(crate) mod slot;
 pub(crate) mod stats;
 pub(crate) mod worker;
 
-use crate::{Handler, Request, Response};
+use crate::{Handler, HandlerResult, Request, Response};
 use config::Config;
 use crossbeam::utils::CachePadded;
 use shared::{PollerShared, Shared};
@@ -53,9 +53,10 @@ pub use stats::Stats;
 ///
 /// The closure's argument types are inferred (`&Request`, `&mut Response`); a type that
 /// implements [`Handler`] is served with [`serve_handler`].
-pub fn serve<F>(addr: impl ToSocketAddrs, handler: F) -> io::Result<()>
+pub fn serve<F, R>(addr: impl ToSocketAddrs, handler: F) -> io::Result<()>
 where
-    F: Fn(&Request, &mut Response) + Send + Sync + 'static,
+    F: Fn(&Request, &mut Response) -> R + Send + Sync + 'static,
+    R: HandlerResult,
 {
     serve_handler(addr, handler)
 }
@@ -247,9 +248,10 @@ impl Server {
     /// handle.join();
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn start<F>(self, handler: F) -> io::Result<ServerHandle>
+    pub fn start<F, R>(self, handler: F) -> io::Result<ServerHandle>
     where
-        F: Fn(&Request, &mut Response) + Send + Sync + 'static,
+        F: Fn(&Request, &mut Response) -> R + Send + Sync + 'static,
+        R: HandlerResult,
     {
         self.start_handler(handler)
     }

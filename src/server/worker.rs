@@ -208,6 +208,8 @@ impl Worker {
             self.req.head = c.input.batch[i].head;
             self.req.body = c.input.batch[i].body;
             let head = &self.req.head;
+            #[cfg(feature = "router")]
+            drop(self.req.params.take());
             let rest = c.input.batch[i].rest.take();
             let streamed = rest.is_some();
             if let Some(rest) = rest {
