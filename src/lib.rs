@@ -29,6 +29,8 @@
 compile_error!("Shockwave runs on Linux: it uses Linux-only socket options and system calls (see src/sys.rs)");
 
 pub(crate) mod buf;
+#[cfg(feature = "cookies")]
+mod cookies;
 mod error;
 mod form;
 #[cfg(any(fuzzing, test))]
@@ -38,6 +40,8 @@ mod handler;
 pub(crate) mod http;
 #[doc(hidden)]
 pub mod internals;
+#[cfg(feature = "json")]
+mod json;
 #[cfg(feature = "router")]
 mod router;
 pub(crate) mod server;
@@ -46,6 +50,9 @@ pub(crate) mod sys;
 pub mod test;
 
 pub use buf::ClassStats;
+#[cfg(feature = "cookies")]
+#[doc(no_inline)]
+pub use cookie;
 pub use error::Error;
 pub use form::Form;
 pub use handler::{Handler, HandlerResult};

@@ -465,6 +465,13 @@ impl Response {
         }
     }
 
+    /// The body buffer, when written bytes are kept (not for a `HEAD` request's answer or
+    /// a 204/304), for encoders that write into it directly.
+    #[cfg(feature = "json")]
+    pub(crate) fn body_buffer(&mut self) -> Option<&mut Vec<u8>> {
+        (!self.ctx.head && self.body_allowed()).then_some(&mut self.body)
+    }
+
     /// Replaces the body.
     pub fn set_body(&mut self, data: impl AsRef<[u8]>) {
         self.body.clear();
@@ -671,6 +678,22 @@ pub(crate) fn encode_error(out: &mut Vec<u8>, code: u16, detail: &str, server: O
         out.extend_from_slice(detail.as_bytes());
     }
     out.push(b'\n');
+}
+
+/// Writes through [`Response::write_body`] (no streaming), for encoders that take a writer.
+#[cfg(feature = "json")]
+pub(crate) struct BodyWriter<'a>(pub &'a mut Response);
+
+#[cfg(feature = "json")]
+impl io::Write for BodyWriter<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.0.write_body(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl io::Write for Response {
