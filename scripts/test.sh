@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh curl python3 prlimit:util-linux
 scripts/install-deps.sh go:golang-go || echo "test: cannot install Go: the Go net/http client test will be skipped"
+python3 -c "import requests" 2>/dev/null || python3 -m pip install -q requests || echo "test: cannot install Python's requests"
 cargo build --examples   # tests/limits.rs runs examples/hello as a subprocess
-cargo test --all-targets
-cargo test --doc
+# every feature on: the feature-gated APIs are tested (and their doc examples run) too
+cargo test --all-targets --all-features
+cargo test --doc --all-features
 scripts/conformance.sh
 scripts/proxies.sh
