@@ -42,6 +42,7 @@ pub(crate) mod http;
 pub mod internals;
 #[cfg(feature = "json")]
 mod json;
+pub mod middleware;
 #[cfg(feature = "router")]
 mod router;
 pub(crate) mod server;

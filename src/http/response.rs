@@ -123,6 +123,8 @@ pub struct Response {
     body: Vec<u8>,
     declared_len: Option<u64>,
     head_bytes: u64,
+    /// Body bytes already streamed out.
+    streamed: u64,
     flags: u8,
     stream: Stream,
     pub(crate) out: Vec<u8>,
@@ -194,6 +196,7 @@ impl Response {
             body: Vec::new(),
             declared_len: None,
             head_bytes: 0,
+            streamed: 0,
             flags: 0,
             stream: Stream::Off,
             out: Vec::new(),
@@ -249,8 +252,15 @@ impl Response {
         self.body.clear();
         self.declared_len = None;
         self.head_bytes = 0;
+        self.streamed = 0;
         self.flags = 0;
         self.stream = Stream::Off;
+    }
+
+    /// Body bytes of this response: streamed so far plus pending (0 for a `HEAD` request's
+    /// answer, a 204 or a 304), as an access log reports them.
+    pub fn bytes_sent(&self) -> u64 {
+        self.streamed + self.body.len() as u64
     }
 
     /// The status code (200 unless set).
@@ -635,6 +645,7 @@ impl Response {
             self.encode_head(len);
             self.ctx.head_sent.store(true, Relaxed);
         }
+        self.streamed += self.body.len() as u64;
         match self.stream {
             Stream::Chunked => self.chunk_into_out(),
             Stream::Failed => return Err(io::Error::new(io::ErrorKind::BrokenPipe, "response stream failed")),

@@ -15,8 +15,10 @@ mod params;
 pub(crate) use params::Params;
 
 use crate::http::method::MethodKind;
+use crate::middleware::{Middleware, Next};
 use crate::{Error, Handler, HandlerResult, Request, Response};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Methods with a slot of their own in an endpoint, in the order `Allow` lists them.
 const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"];
@@ -148,6 +150,14 @@ fn param_names(pattern: &str) -> impl Iterator<Item = &str> {
 /// ```
 #[derive(Default)]
 pub struct Router {
+    routes: Routes,
+    /// Middleware around the whole router, innermost first (the last added runs first).
+    layers: Vec<Arc<dyn Middleware>>,
+}
+
+/// The routing table: what a router does inside its middleware.
+#[derive(Default)]
+struct Routes {
     tree: matchit::Router<usize>,
     endpoints: Vec<Endpoint>,
     /// Pattern → endpoint, to add methods to a path and to flatten nested routers.
@@ -244,10 +254,75 @@ impl Router {
     /// assert_eq!(shockwave::test::request("GET", "/version").send(&app).text(), "1.2.3");
     /// ```
     pub fn route_handler(mut self, method: &str, path: &str, handler: impl Handler) -> Router {
-        self.add(method, path, Box::new(handler));
+        self.routes.add(method, path, Box::new(handler));
         self
     }
 
+    /// Mounts `router`'s routes under `prefix` (`"/api"`: its `/users` becomes `/api/users`,
+    /// its `/` becomes `/api`), with its own middleware around them. Its fallback, if it has
+    /// one, answers every unmatched path under the prefix. The routes are copied into this
+    /// router's tree: a lookup costs the same however deep the nesting.
+    ///
+    /// # Panics
+    /// If `prefix` does not start with `/`, ends with `/`, or a route conflicts.
+    ///
+    /// ```
+    /// use shockwave::Router;
+    /// let v1 = Router::new()
+    ///     .get("/", |_req, resp| resp.write_body("v1 root"))
+    ///     .get("/ping", |_req, resp| resp.write_body("pong"))
+    ///     .fallback(|_req, resp| { resp.set_status(404); resp.write_body("no such v1 call") });
+    /// let app = Router::new().nest("/api/v1", v1);
+    /// let get = |t| shockwave::test::request("GET", t).send(&app).text().to_string();
+    /// assert_eq!((get("/api/v1"), get("/api/v1/ping"), get("/api/v1/x/y")), ("v1 root".into(), "pong".into(), "no such v1 call".into()));
+    /// ```
+    pub fn nest(mut self, prefix: &str, router: Router) -> Router {
+        self.routes.nest(prefix, router);
+        self
+    }
+
+    /// Handles requests no route matches, instead of the default `404 Not Found`.
+    ///
+    /// ```
+    /// let app = shockwave::Router::new().fallback(|req, resp| {
+    ///     resp.set_status(404);
+    ///     resp.write_body(format!("nothing at {}", req.path()));
+    /// });
+    /// let resp = shockwave::test::request("GET", "/gone").send(&app);
+    /// assert_eq!((resp.status(), resp.text()), (404, "nothing at /gone"));
+    /// ```
+    pub fn fallback<F, R>(mut self, handler: F) -> Router
+    where
+        F: Fn(&Request, &mut Response) -> R + Send + Sync + 'static,
+        R: HandlerResult,
+    {
+        self.routes.fallback = Some(Box::new(handler));
+        self
+    }
+
+    /// Runs `middleware` around every request this router handles (its routes, fallback,
+    /// 404 and 405 answers; routes added later too). The last layer added runs first.
+    ///
+    /// ```
+    /// use shockwave::middleware::{from_fn, RequestId};
+    /// let app = shockwave::Router::new()
+    ///     .get("/", |_req, resp| resp.write_body("home"))
+    ///     .layer(from_fn(|req, resp, next| {
+    ///         next.run(req, resp);
+    ///         resp.set_header("Cache-Control", "no-store");
+    ///     }))
+    ///     .layer(RequestId::new());
+    /// let missing = shockwave::test::request("GET", "/nope").send(&app);
+    /// assert_eq!((missing.status(), missing.header("cache-control")), (404, Some("no-store")));
+    /// assert!(missing.header("x-request-id").is_some());
+    /// ```
+    pub fn layer(mut self, middleware: impl Middleware) -> Router {
+        self.layers.push(Arc::new(middleware));
+        self
+    }
+}
+
+impl Routes {
     fn endpoint(&mut self, path: &str) -> &mut Endpoint {
         let i = match self.paths.get(path) {
             Some(&i) => i,
@@ -285,34 +360,27 @@ impl Router {
         e.set_allow();
     }
 
-    /// Mounts `router`'s routes under `prefix` (`"/api"`: its `/users` becomes `/api/users`,
-    /// its `/` becomes `/api`). Its fallback, if it has one, answers every unmatched path
-    /// under the prefix. The routes are copied into this router's tree: a lookup costs the
-    /// same however deep the nesting.
-    ///
-    /// # Panics
-    /// If `prefix` does not start with `/`, ends with `/`, or a route conflicts.
-    ///
-    /// ```
-    /// use shockwave::Router;
-    /// let v1 = Router::new()
-    ///     .get("/", |_req, resp| resp.write_body("v1 root"))
-    ///     .get("/ping", |_req, resp| resp.write_body("pong"))
-    ///     .fallback(|_req, resp| { resp.set_status(404); resp.write_body("no such v1 call") });
-    /// let app = Router::new().nest("/api/v1", v1);
-    /// let get = |t| shockwave::test::request("GET", t).send(&app).text().to_string();
-    /// assert_eq!((get("/api/v1"), get("/api/v1/ping"), get("/api/v1/x/y")), ("v1 root".into(), "pong".into(), "no such v1 call".into()));
-    /// ```
-    pub fn nest(mut self, prefix: &str, router: Router) -> Router {
+    fn nest(&mut self, prefix: &str, router: Router) {
         assert!(
             prefix.starts_with('/') && !prefix.ends_with('/'),
             "nest prefix {prefix:?} must start with '/' and not end with one"
         );
-        let mut endpoints: Vec<Option<Endpoint>> = router.endpoints.into_iter().map(Some).collect();
-        let mut paths: Vec<(String, usize)> = router.paths.into_iter().collect();
+        let layers: Arc<[Arc<dyn Middleware>]> = router.layers.into();
+        let wrap = |h: BoxHandler| -> BoxHandler {
+            match layers.is_empty() {
+                true => h,
+                false => Box::new(Layered { layers: layers.clone(), inner: h }),
+            }
+        };
+        let Routes { endpoints, paths, fallback, .. } = router.routes;
+        let mut endpoints: Vec<Option<Endpoint>> = endpoints.into_iter().map(Some).collect();
+        let mut paths: Vec<(String, usize)> = paths.into_iter().collect();
         paths.sort_by_key(|p| p.1);
         for (path, i) in paths {
-            let inner = endpoints[i].take().expect("each endpoint has one path");
+            let mut inner = endpoints[i].take().expect("each endpoint has one path");
+            inner.methods = inner.methods.map(|m| m.map(wrap));
+            inner.any = inner.any.map(wrap);
+            inner.other = inner.other.into_iter().map(|(n, h)| (n, wrap(h))).collect();
             let full = if path == "/" { prefix.to_string() } else { format!("{prefix}{path}") };
             let e = self.endpoint(&full);
             assert!(
@@ -322,37 +390,17 @@ impl Router {
             let (pattern, names) = (e.pattern, std::mem::take(&mut e.names));
             *e = Endpoint { pattern, names, ..inner };
         }
-        if let Some(f) = router.fallback {
-            let f = Shared(std::sync::Arc::from(f));
+        if let Some(f) = fallback {
+            let f: Arc<dyn Handler> = Arc::from(wrap(f));
             for path in [prefix.to_string(), format!("{prefix}/"), format!("{prefix}/{{*__rest}}")] {
                 if self.paths.contains_key(&path) {
                     continue;
                 }
                 let e = self.endpoint(&path);
-                e.any = Some(Box::new(Shared(f.0.clone())));
+                e.any = Some(Box::new(Shared(f.clone())));
                 e.fallback = true;
             }
         }
-        self
-    }
-
-    /// Handles requests no route matches, instead of the default `404 Not Found`.
-    ///
-    /// ```
-    /// let app = shockwave::Router::new().fallback(|req, resp| {
-    ///     resp.set_status(404);
-    ///     resp.write_body(format!("nothing at {}", req.path()));
-    /// });
-    /// let resp = shockwave::test::request("GET", "/gone").send(&app);
-    /// assert_eq!((resp.status(), resp.text()), (404, "nothing at /gone"));
-    /// ```
-    pub fn fallback<F, R>(mut self, handler: F) -> Router
-    where
-        F: Fn(&Request, &mut Response) -> R + Send + Sync + 'static,
-        R: HandlerResult,
-    {
-        self.fallback = Some(Box::new(handler));
-        self
     }
 
     fn not_found(&self, req: &Request, resp: &mut Response) {
@@ -364,7 +412,7 @@ impl Router {
 }
 
 /// A handler mounted at several paths (a nested router's fallback).
-struct Shared(std::sync::Arc<dyn Handler>);
+struct Shared(Arc<dyn Handler>);
 
 impl Handler for Shared {
     fn handle(&self, req: &Request, resp: &mut Response) {
@@ -372,7 +420,29 @@ impl Handler for Shared {
     }
 }
 
+/// A nested router's handler inside that router's middleware.
+struct Layered {
+    layers: Arc<[Arc<dyn Middleware>]>,
+    inner: BoxHandler,
+}
+
+impl Handler for Layered {
+    fn handle(&self, req: &Request, resp: &mut Response) {
+        Next::new(&self.layers, &*self.inner).run(req, resp)
+    }
+}
+
 impl Handler for Router {
+    #[inline]
+    fn handle(&self, req: &Request, resp: &mut Response) {
+        match self.layers.is_empty() {
+            true => self.routes.handle(req, resp),
+            false => Next::new(&self.layers, &self.routes).run(req, resp),
+        }
+    }
+}
+
+impl Handler for Routes {
     fn handle(&self, req: &Request, resp: &mut Response) {
         if req.target() == "*" {
             // server-wide OPTIONS (RFC 9110 §9.3.7)
@@ -407,9 +477,14 @@ impl Handler for Router {
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut routes: Vec<(&str, &str)> = self.endpoints.iter().map(|e| (e.pattern, e.allow.as_str())).collect();
+        let r = &self.routes;
+        let mut routes: Vec<(&str, &str)> = r.endpoints.iter().map(|e| (e.pattern, e.allow.as_str())).collect();
         routes.sort();
-        f.debug_struct("Router").field("routes", &routes).field("fallback", &self.fallback.is_some()).finish()
+        f.debug_struct("Router")
+            .field("routes", &routes)
+            .field("fallback", &r.fallback.is_some())
+            .field("layers", &self.layers.len())
+            .finish()
     }
 }
 
@@ -479,6 +554,23 @@ mod tests {
         assert_eq!(request("GET", "/api/zzz").send(&app).text(), "inner fallback");
         assert_eq!(request("POST", "/api/zzz").send(&app).text(), "inner fallback");
         assert_eq!(request("GET", "/elsewhere").send(&app).text(), "outer fallback");
+    }
+
+    #[test]
+    fn a_nested_routers_layers_wrap_only_its_own_routes() {
+        let tag = |v: &'static str| {
+            crate::middleware::from_fn(move |req, resp, next| {
+                next.run(req, resp);
+                resp.add_header("X-Layer", v);
+            })
+        };
+        let inner = Router::new().get("/x", ok("x")).fallback(ok("inner fallback")).layer(tag("inner"));
+        let app = Router::new().get("/y", ok("y")).nest("/in", inner).layer(tag("outer"));
+        let layers = |t| request("GET", t).send(&app).header_all("x-layer").map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(layers("/in/x"), ["inner", "outer"]);
+        assert_eq!(layers("/in/nope"), ["inner", "outer"]);
+        assert_eq!(layers("/y"), ["outer"]);
+        assert_eq!(layers("/missing"), ["outer"]);
     }
 
     #[test]
