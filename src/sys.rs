@@ -88,6 +88,26 @@ impl Fd {
         }
     }
 
+    /// Whether the peer has closed its side or reset the connection, waiting up to `timeout`
+    /// for it to happen (zero: just look). Data still unread does not hide it: this asks for
+    /// `POLLRDHUP`, not readability.
+    pub(crate) fn peer_gone(self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut p = libc::pollfd { fd: self.0, events: libc::POLLRDHUP, revents: 0 };
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ms = left.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+            // SAFETY: `p` is one valid pollfd and we pass a count of 1.
+            match syscall!(unsafe { libc::poll(&mut p, 1, ms) }) {
+                Ok(0) if left.is_zero() => return false,
+                Ok(0) => continue,
+                Ok(_) => return p.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return true, // the descriptor is no longer usable
+            }
+        }
+    }
+
     /// Reads at least one byte, waiting up to `timeout` for it; `Ok(0)` at end of stream.
     pub(crate) fn read_blocking(self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
         let deadline = Instant::now() + timeout;

@@ -52,6 +52,8 @@ pub struct Request {
     pub(crate) head: Head,
     pub(crate) body: Span,
     pub(crate) remote: SocketAddr,
+    /// The connection's socket while a handler runs (none in `shockwave::test`).
+    pub(crate) fd: Option<crate::sys::Fd>,
     pub(crate) stream: parking_lot::Mutex<Option<BodyStream>>,
     /// A streamed body read whole by [`Request::body`].
     pub(crate) full: std::sync::OnceLock<Vec<u8>>,
@@ -74,6 +76,7 @@ impl Request {
             head: Head::default(),
             body: Span::default(),
             remote: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            fd: None,
             stream: parking_lot::Mutex::new(None),
             full: std::sync::OnceLock::new(),
             #[cfg(feature = "router")]
@@ -314,8 +317,60 @@ impl Request {
     }
 
     /// The client's address.
+    ///
+    /// ```
+    /// let resp = shockwave::test::request("GET", "/").send(&|req: &shockwave::Request, resp: &mut shockwave::Response| {
+    ///     resp.write_body(req.remote_addr().ip().to_string());
+    /// });
+    /// assert_eq!(resp.text(), "127.0.0.1");
+    /// ```
     pub fn remote_addr(&self) -> SocketAddr {
         self.remote
+    }
+
+    /// Whether the client has gone: it closed the connection or reset it while the handler
+    /// runs, so nobody will read the answer. A long handler (a report, a slow query, a long
+    /// poll) can check it between steps and stop early. One `poll(2)` per call, no waiting.
+    ///
+    /// A client that half-closes after sending its request (`shutdown(SHUT_WR)`, as
+    /// `nc -N` does) looks gone too, as it does to Go's `Request.Context()`. Always `false`
+    /// in [`shockwave::test`](crate::test).
+    ///
+    /// ```
+    /// fn report(req: &shockwave::Request, resp: &mut shockwave::Response) {
+    ///     for step in 0..100 {
+    ///         if req.is_cancelled() {
+    ///             return; // the client left: stop working for nobody
+    ///         }
+    ///         resp.write_body(format!("step {step}\n"));
+    ///     }
+    /// }
+    /// assert!(shockwave::test::request("GET", "/").send(&report).text().ends_with("step 99\n"));
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        self.fd.is_some_and(|fd| fd.peer_gone(std::time::Duration::ZERO))
+    }
+
+    /// Waits up to `timeout` for the client to go (see [`is_cancelled`](Self::is_cancelled));
+    /// `true` if it went. A handler that waits for something else in steps (a long poll, a
+    /// queue) can use it as its sleep; one that only waits returns as soon as the client leaves.
+    /// Without a connection ([`shockwave::test`](crate::test)) it returns `false` at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// fn long_poll(req: &shockwave::Request, resp: &mut shockwave::Response) {
+    ///     for _ in 0..30 {
+    ///         if req.wait_cancelled(Duration::from_secs(1)) {
+    ///             return;
+    ///         }
+    ///         // ... check for news, answer when there is some
+    ///     }
+    ///     resp.set_status(204);
+    /// }
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&long_poll).status(), 204);
+    /// ```
+    pub fn wait_cancelled(&self, timeout: std::time::Duration) -> bool {
+        self.fd.is_some_and(|fd| fd.peer_gone(timeout))
     }
 }
 

@@ -196,6 +196,7 @@ impl Worker {
         self.req.buf = std::mem::take(&mut c.input.buf);
         self.req.fields = std::mem::take(&mut c.input.fields);
         self.req.remote = c.peer;
+        self.req.fd = fd;
         // a streamed body the handler left, and what becomes of its rest
         let mut left: Option<(BodyStream, Unread)> = None;
         let mut answered = 0;
@@ -293,6 +294,9 @@ impl Worker {
             }
         }
         c.input.batch.clear();
+        // the socket is the connection's: nothing keeps it past the batch (see `sys::Fd`)
+        self.req.fd = None;
+        self.resp.ctx.fd = None;
         // only this thread writes its counter: a plain add, no locked instruction
         let served = &shared.requests[self.id];
         served.store(served.load(Relaxed) + answered, Relaxed);
