@@ -176,18 +176,55 @@ impl Error {
         }
         resp.reset();
         resp.set_status(self.status);
-        if self.json {
-            resp.set_content_type("application/json");
+        if let (false, Some(page)) = (self.json, resp.ctx.error_page.clone()) {
+            let mut body = Vec::new();
+            let ctype = page.render(self.status, &self.message, &mut body);
+            resp.set_content_type(ctype);
+            resp.set_body(body);
+        } else if self.json {
             let mut body = Vec::with_capacity(self.message.len() + 12);
-            body.extend_from_slice(br#"{"error":"#);
-            json_string(&mut body, &self.message);
-            body.push(b'}');
+            let ctype = ErrorPage::json().render(self.status, &self.message, &mut body);
+            resp.set_content_type(ctype);
             resp.set_body(body);
         } else {
             resp.set_content_type("text/plain; charset=utf-8");
             resp.write_body(self.message.as_bytes());
             resp.write_body(b"\n");
         }
+    }
+}
+
+type PageFn = dyn Fn(u16, &str, &mut Vec<u8>) -> &'static str + Send + Sync;
+
+/// How error responses look: a function from status and message to a body and its
+/// `Content-Type` (see [`Builder::error_page`](crate::Builder::error_page)).
+#[derive(Clone)]
+pub(crate) struct ErrorPage(std::sync::Arc<PageFn>);
+
+impl ErrorPage {
+    pub(crate) fn new(f: impl Fn(u16, &str, &mut Vec<u8>) -> &'static str + Send + Sync + 'static) -> ErrorPage {
+        ErrorPage(std::sync::Arc::new(f))
+    }
+
+    /// `{"error": message}`, the page [`Builder::json_errors`](crate::Builder::json_errors) sets.
+    pub(crate) fn json() -> ErrorPage {
+        ErrorPage::new(|_status, message, out| {
+            out.extend_from_slice(br#"{"error":"#);
+            json_string(out, message);
+            out.push(b'}');
+            "application/json"
+        })
+    }
+
+    /// Writes the body for `status` and `message` into `out`; returns its `Content-Type`.
+    pub(crate) fn render(&self, status: u16, message: &str, out: &mut Vec<u8>) -> &'static str {
+        (self.0)(status, message, out)
+    }
+}
+
+impl fmt::Debug for ErrorPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ErrorPage")
     }
 }
 

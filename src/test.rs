@@ -139,7 +139,7 @@ impl TestRequest {
             Ok(Some(head)) => head,
             Ok(None) => panic!("test request head is incomplete: {:?}", String::from_utf8_lossy(&raw)),
             Err(e) => {
-                encode_error(&mut out, e.status, e.reason, None, self.method == "HEAD");
+                encode_error(&mut out, e.status, e.reason, None, None, self.method == "HEAD");
                 return TestResponse::parse(out);
             }
         };

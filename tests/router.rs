@@ -147,3 +147,41 @@ print("ok")
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
     s.shutdown();
 }
+
+#[test]
+fn an_error_page_shapes_the_servers_own_errors_and_the_handlers() {
+    let s = Server::builder()
+        .pollers(1)
+        .workers(2)
+        .json_errors()
+        .bind("127.0.0.1:0")
+        .unwrap()
+        .start_handler(app())
+        .unwrap();
+    let a = s.local_addr();
+    let cases: [(&[u8], u16, &str); 4] = [
+        (b"GET /a b HTTP/1.1\r\nHost: t\r\n\r\n", 400, r#"{"error":"Bad Request: "#),
+        (
+            b"GET / HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999\r\n\r\n",
+            413,
+            r#"{"error":"Content Too Large: request body too large"}"#,
+        ),
+        (b"GET /api/users/x HTTP/1.1\r\nHost: t\r\n\r\n", 400, r#"{"error":"id must be a number"}"#),
+        (b"BREW /api HTTP/1.1\r\nHost: t\r\n\r\n", 501, r#"{"error":"Not Implemented"#),
+    ];
+    for (raw, status, body) in cases {
+        let (r, _) = exchange(a, raw, 1);
+        assert_eq!(
+            (r[0].status, r[0].header("content-type")),
+            (status, Some("application/json")),
+            "{}",
+            String::from_utf8_lossy(raw)
+        );
+        assert!(r[0].text().starts_with(body), "{}", r[0].text());
+    }
+    let mut c = Client::connect(a);
+    c.send(b"HEAD /a%zz b HTTP/1.1\r\nHost: t\r\n\r\n");
+    let r = c.read_response_within(true, std::time::Duration::from_secs(10)).expect("answer");
+    assert_eq!((r.status, r.body.len()), (400, 0));
+    s.shutdown();
+}

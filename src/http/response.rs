@@ -10,6 +10,7 @@
 //! set them.
 
 use super::{date, fmt, status};
+use crate::error::ErrorPage;
 use crate::sys::Fd;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -33,6 +34,8 @@ pub(crate) struct Ctx {
     /// Set when a streamed head goes out (shared with the request's body stream, which must
     /// then not send `100 Continue`).
     pub head_sent: Arc<AtomicBool>,
+    /// How error bodies look, when the server was given an error page.
+    pub error_page: Option<ErrorPage>,
 }
 
 impl Default for Ctx {
@@ -46,6 +49,7 @@ impl Default for Ctx {
             server: None,
             write_timeout: Duration::from_secs(30),
             head_sent: Arc::default(),
+            error_page: None,
         }
     }
 }
@@ -667,16 +671,38 @@ impl Response {
 }
 
 /// Encodes a response the server sends on its own (an error status, `503`, `408`): a short
-/// plain-text body and `Connection: close`, since the framing can no longer be trusted. The
-/// answer to a `HEAD` request (`head`) carries the same fields and no body (RFC 9110 §9.3.2).
-pub(crate) fn encode_error(out: &mut Vec<u8>, code: u16, detail: &str, server: Option<&[u8]>, head: bool) {
+/// body and `Connection: close`, since the framing can no longer be trusted. The body is
+/// plain text (`Reason: detail`), or what the server's error page makes of it. The answer to a
+/// `HEAD` request (`head`) carries the same fields and no body (RFC 9110 §9.3.2).
+pub(crate) fn encode_error(
+    out: &mut Vec<u8>,
+    code: u16,
+    detail: &str,
+    server: Option<&[u8]>,
+    page: Option<&ErrorPage>,
+    head: bool,
+) {
     status::write_line(out, code, None);
     if let Some(s) = server {
         out.extend_from_slice(s);
     }
     out.extend_from_slice(&date::line());
-    out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
     let phrase = status::reason(code).unwrap_or("Error");
+    if let Some(page) = page {
+        let message = if detail.is_empty() { phrase.to_string() } else { format!("{phrase}: {detail}") };
+        let mut body = Vec::new();
+        let ctype = page.render(code, &message, &mut body);
+        out.extend_from_slice(b"Content-Type: ");
+        push_value(out, ctype.as_bytes());
+        out.extend_from_slice(b"Content-Length: ");
+        fmt::push_u64(out, body.len() as u64);
+        out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+        if !head {
+            out.extend_from_slice(&body);
+        }
+        return;
+    }
+    out.extend_from_slice(b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
     let body_len = phrase.len() + if detail.is_empty() { 0 } else { 2 + detail.len() } + 1;
     fmt::push_u64(out, body_len as u64);
     out.extend_from_slice(b"\r\nConnection: close\r\n\r\n");

@@ -58,6 +58,8 @@ pub(crate) struct Config {
     pub body_timeout: Duration,
     pub idle_timeout: Duration,
     pub write_timeout: Duration,
+    /// How the server's own error responses (and handlers' `Error`s) are written.
+    pub error_page: Option<crate::error::ErrorPage>,
     pub limits: Limits,
     pub max_request_body: u64,
     pub max_connections: usize,
@@ -84,6 +86,7 @@ impl Default for Config {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
+            error_page: None,
             limits: Limits {
                 max_head: DEFAULT_MAX_HEADER_BYTES,
                 max_target: DEFAULT_MAX_TARGET_BYTES,

@@ -184,7 +184,15 @@ impl Conn {
     /// and ends the connection after it.
     pub(crate) fn reject(&mut self, status: u16, reason: &str, sh: &Shared, pool: &BufPool, scratch: &mut Vec<u8>) {
         scratch.clear();
-        encode_error(scratch, status, reason, sh.cfg.server_line.as_deref(), self.input.answering_head());
+        let cfg = &sh.cfg;
+        encode_error(
+            scratch,
+            status,
+            reason,
+            cfg.server_line.as_deref(),
+            cfg.error_page.as_ref(),
+            self.input.answering_head(),
+        );
         self.output.queue(self.fd(), scratch, pool);
         scratch.clear();
         // a framed request refused (503) may have the rest of its body still coming

@@ -191,6 +191,42 @@ impl Builder {
         self
     }
 
+    /// Writes the body of every error response with `page`: those the server sends on its own
+    /// (400, 408, 413, 414, 431, 500 after a panic, 501, 503, 505 …) and the
+    /// [`Error`](crate::Error)s handlers return (unless made [`json`](crate::Error::json)).
+    /// `page` gets the status and the message (`"Bad Request: invalid header field"`), writes
+    /// the body into the vector and returns its `Content-Type`. Default: plain text.
+    ///
+    /// ```no_run
+    /// let handle = shockwave::Server::builder()
+    ///     .error_page(|status, message, body| {
+    ///         body.extend_from_slice(format!("<h1>{status}</h1><p>{message}</p>").as_bytes());
+    ///         "text/html; charset=utf-8"
+    ///     })
+    ///     .bind("127.0.0.1:8080")?
+    ///     .start(|_req, resp| resp.write_body("ok"))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn error_page(
+        mut self,
+        page: impl Fn(u16, &str, &mut Vec<u8>) -> &'static str + Send + Sync + 'static,
+    ) -> Builder {
+        self.cfg.error_page = Some(crate::error::ErrorPage::new(page));
+        self
+    }
+
+    /// Error responses as JSON, `{"error": "Bad Request: invalid header field"}`, for an API
+    /// (an [`error_page`](Self::error_page) the library provides).
+    ///
+    /// ```no_run
+    /// let handle = shockwave::Server::builder().json_errors().bind("127.0.0.1:8080")?.start(|_req, resp| resp.write_body("{}"))?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn json_errors(mut self) -> Builder {
+        self.cfg.error_page = Some(crate::error::ErrorPage::json());
+        self
+    }
+
     /// Share the port with other processes that opt in too (`SO_REUSEPORT`): the kernel then
     /// spreads new connections over every process listening on it, which lets a new instance
     /// start beside the old one for a restart without downtime. The trap: closing a listener

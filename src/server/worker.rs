@@ -37,6 +37,7 @@ impl Worker {
         resp.set_ctx(Ctx {
             server: shared.cfg.server_line.clone(),
             write_timeout: shared.cfg.write_timeout,
+            error_page: shared.cfg.error_page.clone(),
             ..Ctx::default()
         });
         Worker { shared, id, req: Request::empty(), resp }
@@ -276,7 +277,14 @@ impl Worker {
                     log::error!("handler panicked on {} {}: {msg}", self.req.method(), self.req.target());
                     if !self.resp.is_streaming() {
                         let head = self.resp.ctx.head;
-                        encode_error(&mut self.resp.out, 500, "", cfg.server_line.as_deref(), head);
+                        encode_error(
+                            &mut self.resp.out,
+                            500,
+                            "",
+                            cfg.server_line.as_deref(),
+                            cfg.error_page.as_ref(),
+                            head,
+                        );
                     }
                     c.close_after = true;
                 }
@@ -309,7 +317,14 @@ impl Worker {
             if !c.close_after {
                 shared.counters.rejected.fetch_add(1, Relaxed);
                 let head = c.input.answering_head();
-                encode_error(&mut self.resp.out, e.status, e.reason, cfg.server_line.as_deref(), head);
+                encode_error(
+                    &mut self.resp.out,
+                    e.status,
+                    e.reason,
+                    cfg.server_line.as_deref(),
+                    cfg.error_page.as_ref(),
+                    head,
+                );
             }
             c.close_after = true;
         }
