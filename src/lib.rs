@@ -36,6 +36,7 @@ mod handler;
 pub(crate) mod http;
 #[doc(hidden)]
 pub mod internals;
+pub mod multipart;
 pub(crate) mod server;
 #[macro_use]
 pub(crate) mod sys;
