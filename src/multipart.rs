@@ -54,6 +54,8 @@
 mod error;
 mod headers;
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;
 
 pub use error::MultipartError;
