@@ -53,6 +53,8 @@
 
 mod error;
 mod headers;
+mod limits;
+mod part;
 #[cfg(test)]
 mod props;
 #[cfg(test)]
@@ -60,6 +62,8 @@ mod tests;
 
 pub use error::MultipartError;
 pub use headers::boundary;
+pub use limits::Limits;
+pub use part::Part;
 
 use error::Kind;
 use headers::Head;
@@ -72,110 +76,9 @@ use std::io::{self, Read};
 /// size of `std::io::copy`'s buffer.
 const BUF_SIZE: usize = 8 * 1024;
 
+/// The answer to a boundary followed by anything but padding and CRLF, or `--`.
 const AFTER_BOUNDARY: &str =
     "unexpected bytes after a boundary: only spaces, tabs and CRLF may follow it (or `--` after the last)";
-
-/// 100 parts: a large HTML form, far below what would make the per-part work a denial of service.
-const DEFAULT_MAX_PARTS: usize = 100;
-/// 8 KiB per part's header block, nginx's default for a request head line buffer.
-const DEFAULT_MAX_PART_HEADER_BYTES: usize = 8 * 1024;
-/// 64 KiB for a field without a filename, read whole into memory by [`Part::text`].
-const DEFAULT_MAX_FIELD_BYTES: u64 = 64 * 1024;
-/// 1 GiB per file: files stream, so this guards the disk rather than memory.
-const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
-/// 1 GiB for the whole body, preamble and headers included.
-const DEFAULT_MAX_TOTAL_BYTES: u64 = 1 << 30;
-
-/// How much of a `multipart/form-data` body the parser accepts; exceeding any gives an error
-/// with [`status`](MultipartError::status) 413 that names the setting.
-///
-/// ```
-/// use shockwave::multipart::Limits;
-///
-/// let limits = Limits::default().max_parts(10).max_file_bytes(20 << 20);
-/// assert_eq!(limits.max_parts, 10);
-/// assert_eq!(limits.max_field_bytes, 64 * 1024);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// The most parts in one body (default 100).
-    pub max_parts: usize,
-    /// The most bytes of one part's header lines, their CRLFs and the empty line's included
-    /// (default 8 KiB). Padding after a boundary has the same limit.
-    pub max_part_header_bytes: usize,
-    /// The most body bytes of a part without a filename, a form field (default 64 KiB).
-    pub max_field_bytes: u64,
-    /// The most body bytes of a part with a filename, a file (default 1 GiB).
-    pub max_file_bytes: u64,
-    /// The most bytes read from the body in all (default 1 GiB).
-    pub max_total_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_parts: DEFAULT_MAX_PARTS,
-            max_part_header_bytes: DEFAULT_MAX_PART_HEADER_BYTES,
-            max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
-            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
-            max_total_bytes: DEFAULT_MAX_TOTAL_BYTES,
-        }
-    }
-}
-
-impl Limits {
-    /// Sets [`max_parts`](Limits::max_parts).
-    ///
-    /// ```
-    /// assert_eq!(shockwave::multipart::Limits::default().max_parts(3).max_parts, 3);
-    /// ```
-    pub fn max_parts(mut self, n: usize) -> Self {
-        self.max_parts = n;
-        self
-    }
-
-    /// Sets [`max_part_header_bytes`](Limits::max_part_header_bytes).
-    ///
-    /// ```
-    /// let l = shockwave::multipart::Limits::default().max_part_header_bytes(1024);
-    /// assert_eq!(l.max_part_header_bytes, 1024);
-    /// ```
-    pub fn max_part_header_bytes(mut self, n: usize) -> Self {
-        self.max_part_header_bytes = n;
-        self
-    }
-
-    /// Sets [`max_field_bytes`](Limits::max_field_bytes).
-    ///
-    /// ```
-    /// assert_eq!(shockwave::multipart::Limits::default().max_field_bytes(10).max_field_bytes, 10);
-    /// ```
-    pub fn max_field_bytes(mut self, n: u64) -> Self {
-        self.max_field_bytes = n;
-        self
-    }
-
-    /// Sets [`max_file_bytes`](Limits::max_file_bytes).
-    ///
-    /// ```
-    /// assert_eq!(shockwave::multipart::Limits::default().max_file_bytes(10).max_file_bytes, 10);
-    /// ```
-    pub fn max_file_bytes(mut self, n: u64) -> Self {
-        self.max_file_bytes = n;
-        self
-    }
-
-    /// Sets [`max_total_bytes`](Limits::max_total_bytes).
-    ///
-    /// ```
-    /// assert_eq!(shockwave::multipart::Limits::default().max_total_bytes(10).max_total_bytes, 10);
-    /// ```
-    pub fn max_total_bytes(mut self, n: u64) -> Self {
-        self.max_total_bytes = n;
-        self
-    }
-}
 
 /// Where the parser is in the body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -544,136 +447,6 @@ impl<R: Read> Multipart<R> {
     }
 }
 
-/// One part of the body: its headers, and its body through [`Read`] (streamed; whatever is
-/// left unread is skipped by the next [`Multipart::next_part`]).
-///
-/// ```
-/// use shockwave::multipart::{Limits, Multipart};
-/// use std::io::Read;
-///
-/// let body = &b"--b\r\ncontent-disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n\
-///     Content-Type: text/plain\r\n\r\nline 1\r\nline 2\r\n--b--"[..];
-/// let mut form = Multipart::new(body, "b", Limits::default())?;
-/// let mut part = form.next_part()?.unwrap();
-/// assert_eq!(part.filename(), Some("a.txt"));
-/// let mut data = String::new();
-/// part.read_to_string(&mut data)?;
-/// assert_eq!(data, "line 1\r\nline 2");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct Part<'a, R: Read> {
-    mp: &'a mut Multipart<R>,
-}
-
-impl<R: Read> Part<'_, R> {
-    /// The form field's name, from `Content-Disposition: form-data; name="..."`, escapes
-    /// undone. Always `Some`: a part without a name is rejected (RFC 7578 §4.2).
-    ///
-    /// ```
-    /// use shockwave::multipart::{Limits, Multipart};
-    ///
-    /// let body = &b"--b\r\nContent-Disposition: form-data; name=\"say \\\"hi\\\"\"\r\n\r\n\r\n--b--"[..];
-    /// let mut form = Multipart::new(body, "b", Limits::default())?;
-    /// assert_eq!(form.next_part()?.unwrap().name(), Some("say \"hi\""));
-    /// # Ok::<(), shockwave::multipart::MultipartError>(())
-    /// ```
-    pub fn name(&self) -> Option<&str> {
-        Some(&self.mp.head.name)
-    }
-
-    /// The file name the client gave, `filename*` (RFC 5987, percent-decoded) preferred over
-    /// `filename`; `None` for a plain field. Untrusted: never use it as a path as it is.
-    ///
-    /// ```
-    /// use shockwave::multipart::{Limits, Multipart};
-    ///
-    /// let body = &b"--b\r\nContent-Disposition: form-data; name=f; filename=\"x.txt\"; \
-    ///     filename*=UTF-8''%E2%82%AC%20rates.txt\r\n\r\n\r\n--b--"[..];
-    /// let mut form = Multipart::new(body, "b", Limits::default())?;
-    /// assert_eq!(form.next_part()?.unwrap().filename(), Some("€ rates.txt"));
-    /// # Ok::<(), shockwave::multipart::MultipartError>(())
-    /// ```
-    pub fn filename(&self) -> Option<&str> {
-        self.mp.head.filename.as_deref()
-    }
-
-    /// The part's `Content-Type`, if it has one (RFC 7578 §4.4: a part without one is
-    /// `text/plain`).
-    ///
-    /// ```
-    /// use shockwave::multipart::{Limits, Multipart};
-    ///
-    /// let body = &b"--b\r\nContent-Disposition: form-data; name=f; filename=a.png\r\n\
-    ///     Content-Type:  image/png \r\n\r\n\r\n--b--"[..];
-    /// let mut form = Multipart::new(body, "b", Limits::default())?;
-    /// assert_eq!(form.next_part()?.unwrap().content_type(), Some("image/png"));
-    /// # Ok::<(), shockwave::multipart::MultipartError>(())
-    /// ```
-    pub fn content_type(&self) -> Option<&str> {
-        self.mp.head.content_type()
-    }
-
-    /// Every header of the part as `(name, value)`, in order, names as sent and values without
-    /// surrounding whitespace.
-    ///
-    /// ```
-    /// use shockwave::multipart::{Limits, Multipart};
-    ///
-    /// let body = &b"--b\r\nContent-Disposition: form-data; name=a\r\nX-Note: hi\r\n\r\n\r\n--b--"[..];
-    /// let mut form = Multipart::new(body, "b", Limits::default())?;
-    /// let part = form.next_part()?.unwrap();
-    /// let headers: Vec<_> = part.headers().collect();
-    /// assert_eq!(headers, [("Content-Disposition", "form-data; name=a"), ("X-Note", "hi")]);
-    /// # Ok::<(), shockwave::multipart::MultipartError>(())
-    /// ```
-    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.mp.head.fields()
-    }
-
-    /// The rest of the part's body as a string: for small fields. Fails with 413 past
-    /// [`Limits::max_field_bytes`] (for a file part too), with 400 if it is not UTF-8.
-    ///
-    /// ```
-    /// use shockwave::multipart::{Limits, Multipart};
-    ///
-    /// let body = &b"--b\r\nContent-Disposition: form-data; name=a\r\n\r\nh\xc3\xa9\r\n--b--"[..];
-    /// let mut form = Multipart::new(body, "b", Limits::default())?;
-    /// assert_eq!(form.next_part()?.unwrap().text()?, "hé");
-    /// # Ok::<(), shockwave::multipart::MultipartError>(())
-    /// ```
-    pub fn text(self) -> Result<String, MultipartError> {
-        let limit = self.mp.limits.max_field_bytes;
-        let mut text = Vec::new();
-        loop {
-            let chunk = self.mp.chunk(usize::MAX)?;
-            if chunk.is_empty() {
-                break;
-            }
-            if (text.len() + chunk.len()) as u64 > limit {
-                return Err(MultipartError::limit(format!(
-                    "the form field {:?} is larger than max_field_bytes ({limit} bytes) to read as text",
-                    self.mp.head.name
-                )));
-            }
-            text.extend_from_slice(chunk);
-        }
-        String::from_utf8(text).map_err(|_| {
-            MultipartError::malformed(format!("the form field {:?} is not valid UTF-8", self.mp.head.name))
-        })
-    }
-}
-
-impl<R: Read> Read for Part<'_, R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        if out.is_empty() {
-            return Ok(0);
-        }
-        let chunk = self.mp.chunk(out.len())?;
-        out[..chunk.len()].copy_from_slice(chunk);
-        Ok(chunk.len())
-    }
-}
-
 impl<R: Read> fmt::Debug for Multipart<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Multipart")
@@ -682,15 +455,5 @@ impl<R: Read> fmt::Debug for Multipart<R> {
             .field("bytes_read", &self.total)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
-    }
-}
-
-impl<R: Read> fmt::Debug for Part<'_, R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Part")
-            .field("name", &self.mp.head.name)
-            .field("filename", &self.mp.head.filename)
-            .field("content_type", &self.content_type())
-            .finish()
     }
 }
