@@ -6,6 +6,7 @@ use crate::buf::BufPool;
 use crate::http::chunked::Chunked;
 use crate::http::head::Framing;
 use crate::http::parse::{parse_head, Limits};
+use crate::multipart::{self, Multipart, MultipartError};
 use crate::server::config::Config;
 use crate::server::input::{Advance, Input};
 
@@ -111,6 +112,81 @@ fn drive(c: &mut Input, input: &[u8], step: usize, pool: &BufPool, cfg: &Config)
     assert!(framed <= input.len() as u64 / 16 + 1, "more requests than bytes allow");
 }
 
+/// Parses `data` as a `multipart/form-data` body twice, fed in pieces of two sizes: the first
+/// byte picks the boundary and the limits, the next two the piece sizes. Both passes must give
+/// the same parts (or the same error); the parts' bytes cannot exceed the input's, and no part
+/// may be longer than its limit allows.
+pub fn multipart(data: &[u8]) {
+    let (ctl, body) = data.split_at(data.len().min(3));
+    let byte = |i: usize| ctl.get(i).copied().unwrap_or(0) as usize;
+    let boundary = ["B", "AaB03x", "----WebKitFormBoundary7MA4YWxkTrZu0gW"][byte(0) % 3];
+    let limits = if byte(0) & 4 == 0 {
+        multipart::Limits::default()
+    } else {
+        let l = multipart::Limits::default().max_parts(3).max_part_header_bytes(64).max_field_bytes(16);
+        l.max_file_bytes(100).max_total_bytes(1000)
+    };
+    let first = form(body, boundary, limits, 1 + byte(1) % 16, 1 + byte(2) % 7);
+    let second = form(body, boundary, limits, 1 + byte(2) * 37, 4096);
+    assert_eq!(first, second, "the answer depends on how the body is split");
+    if let Ok(parts) = first {
+        assert!(parts.iter().map(|p| p.2.len()).sum::<usize>() <= body.len());
+        assert!(parts.len() <= limits.max_parts);
+        for (_, filename, data) in &parts {
+            let max = if filename.is_some() { limits.max_file_bytes } else { limits.max_field_bytes };
+            assert!(data.len() as u64 <= max);
+        }
+    }
+    if let Some(b) = std::str::from_utf8(body).ok().and_then(multipart::boundary) {
+        assert!(!b.contains('"'), "a quote in the boundary {b:?}");
+    }
+}
+
+/// One part as the fuzz target sees it: name, filename, body.
+type FormPart = (String, Option<String>, Vec<u8>);
+
+/// Parses `body` read `k` bytes at a time into reads of `out` bytes; errors as (status, message).
+fn form(
+    body: &[u8],
+    boundary: &str,
+    limits: multipart::Limits,
+    k: usize,
+    out: usize,
+) -> Result<Vec<FormPart>, (u16, String)> {
+    struct Pieces<'a>(&'a [u8], usize);
+    impl std::io::Read for Pieces<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(out.len()).min(self.0.len());
+            out[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+    let answer = |e: &MultipartError| {
+        assert!(e.status() == 400 || e.status() == 413, "status {}", e.status());
+        (e.status(), e.to_string())
+    };
+    let mut form = Multipart::new(Pieces(body, k), boundary, limits).map_err(|e| answer(&e))?;
+    let mut parts = Vec::new();
+    let mut buf = vec![0; out];
+    while let Some(mut part) = form.next_part().map_err(|e| answer(&e))? {
+        let (name, filename) = (part.name().unwrap_or_default().to_owned(), part.filename().map(str::to_owned));
+        let mut data = Vec::new();
+        loop {
+            match std::io::Read::read(&mut part, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => data.extend_from_slice(&buf[..n]),
+                Err(e) => {
+                    let e = e.into_inner().and_then(|e| e.downcast::<MultipartError>().ok());
+                    return Err(answer(&e.expect("a part's read error is a MultipartError")));
+                }
+            }
+        }
+        parts.push((name, filename, data));
+    }
+    Ok(parts)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -126,5 +202,7 @@ mod tests {
         }
         super::connection(&many);
         super::connection(b"\x00GET / HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n");
+        super::multipart(b"\x00\x05\x03--B\r\nContent-Disposition: form-data; name=a\r\n\r\nhi\r\n--B--");
+        super::multipart(b"\x04\x01\x01--B\r\nContent-Disposition: form-data; name=a\r\n\r\n01234567890123456789");
     }
 }

@@ -43,6 +43,7 @@ pub mod internals;
 #[cfg(feature = "json")]
 mod json;
 pub mod middleware;
+pub mod multipart;
 #[cfg(feature = "router")]
 mod router;
 pub(crate) mod server;
