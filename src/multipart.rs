@@ -57,6 +57,7 @@ mod limits;
 mod part;
 #[cfg(test)]
 mod props;
+mod request;
 #[cfg(test)]
 mod tests;
 
