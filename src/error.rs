@@ -47,7 +47,8 @@ impl Error {
     /// let e = shockwave::Error::new(409, "that name is taken");
     /// assert_eq!((e.status(), e.message()), (409, "that name is taken"));
     /// ```
-    pub fn new(status: u16, message: impl Into<Cow<'static, str>>) -> Error {
+    pub fn new(status: impl crate::IntoStatus, message: impl Into<Cow<'static, str>>) -> Error {
+        let status = status.into_status();
         assert!((400..=599).contains(&status), "an error status must be 4xx or 5xx, not {status}");
         Error { status, message: message.into(), json: false, source: None }
     }

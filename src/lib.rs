@@ -40,6 +40,8 @@ mod handler;
 pub(crate) mod http;
 #[doc(hidden)]
 pub mod internals;
+#[cfg(feature = "http")]
+mod interop;
 #[cfg(feature = "json")]
 mod json;
 pub mod middleware;
@@ -60,7 +62,9 @@ pub use form::Form;
 pub use handler::{Handler, HandlerResult};
 pub use http::body::BodyReader;
 pub use http::request::{Request, Version};
-pub use http::response::{InvalidHeaderName, Response};
+pub use http::response::{IntoStatus, InvalidHeaderName, Response};
+#[cfg(feature = "http")]
+pub use interop::{from_http, FromHttp};
 #[cfg(feature = "router")]
 pub use router::Router;
 pub use server::{serve, serve_handler, Builder, Server, ServerHandle, Stats};

@@ -89,6 +89,28 @@ impl std::fmt::Display for InvalidHeaderName {
 
 impl std::error::Error for InvalidHeaderName {}
 
+/// A status code for [`Response::set_status`]: a `u16` (a plain number literal infers as
+/// one), or `http::StatusCode` with feature `http`.
+pub trait IntoStatus {
+    /// The numeric code.
+    fn into_status(self) -> u16;
+}
+
+impl IntoStatus for u16 {
+    #[inline]
+    fn into_status(self) -> u16 {
+        self
+    }
+}
+
+#[cfg(feature = "http")]
+impl IntoStatus for http::StatusCode {
+    #[inline]
+    fn into_status(self) -> u16 {
+        self.as_u16()
+    }
+}
+
 /// An HTTP response under construction.
 ///
 /// ```
@@ -119,7 +141,7 @@ impl std::error::Error for InvalidHeaderName {}
 /// ```
 pub struct Response {
     status: u16,
-    reason: Option<&'static str>,
+    reason: Option<std::borrow::Cow<'static, str>>,
     /// Encoded `Name: value\r\n` lines.
     headers: Vec<u8>,
     /// `(line start, name end)` of each line in `headers`.
@@ -272,21 +294,37 @@ impl Response {
         self.status
     }
 
-    /// Sets the status code, with its registered reason phrase.
+    /// Sets the status code, with its registered reason phrase: a number, or an
+    /// `http::StatusCode` with feature `http`.
     ///
     /// # Panics
     /// If `code` is not in `200..=999` (informational 1xx responses are the server's business).
-    pub fn set_status(&mut self, code: u16) {
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// resp.set_status(201);
+    /// assert_eq!(resp.status(), 201);
+    /// ```
+    pub fn set_status(&mut self, code: impl IntoStatus) {
+        let code = code.into_status();
         assert!((200..=999).contains(&code), "invalid final status code {code}");
         self.status = code;
         self.reason = None;
     }
 
-    /// Sets the status code with a custom reason phrase.
+    /// Sets the status code with a custom reason phrase (a `&'static str` or a `String`).
     ///
     /// # Panics
     /// If `code` is not in `200..=999`, or `reason` holds a control character.
-    pub fn set_status_reason(&mut self, code: u16, reason: &'static str) {
+    ///
+    /// ```
+    /// let resp = shockwave::test::request("GET", "/").send(&|_req: &shockwave::Request, resp: &mut shockwave::Response| {
+    ///     resp.set_status_reason(299, format!("Fine {}", 42));
+    /// });
+    /// assert_eq!(resp.status(), 299);
+    /// ```
+    pub fn set_status_reason(&mut self, code: impl IntoStatus, reason: impl Into<std::borrow::Cow<'static, str>>) {
+        let reason = reason.into();
         assert!(reason.bytes().all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f)), "invalid reason phrase {reason:?}");
         self.set_status(code);
         self.reason = Some(reason);
@@ -303,8 +341,8 @@ impl Response {
     /// # Panics
     /// If `name` is not a valid header name (use [`try_set_header`](Self::try_set_header) for
     /// names that come from data).
-    pub fn set_header(&mut self, name: &str, value: impl AsRef<[u8]>) {
-        if let Err(e) = self.try_set_header(name, value) {
+    pub fn set_header(&mut self, name: impl AsRef<str>, value: impl AsRef<[u8]>) {
+        if let Err(e) = self.try_set_header(name.as_ref(), value) {
             panic!("{e}");
         }
     }
@@ -314,14 +352,15 @@ impl Response {
     ///
     /// # Panics
     /// If `name` is not a valid header name.
-    pub fn add_header(&mut self, name: &str, value: impl AsRef<[u8]>) {
-        if let Err(e) = self.try_add_header(name, value) {
+    pub fn add_header(&mut self, name: impl AsRef<str>, value: impl AsRef<[u8]>) {
+        if let Err(e) = self.try_add_header(name.as_ref(), value) {
             panic!("{e}");
         }
     }
 
     /// [`set_header`](Self::set_header) that reports an invalid name instead of panicking.
-    pub fn try_set_header(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<(), InvalidHeaderName> {
+    pub fn try_set_header(&mut self, name: impl AsRef<str>, value: impl AsRef<[u8]>) -> Result<(), InvalidHeaderName> {
+        let name = name.as_ref();
         if !valid_name(name) {
             return Err(InvalidHeaderName(name.to_string()));
         }
@@ -331,7 +370,8 @@ impl Response {
     }
 
     /// [`add_header`](Self::add_header) that reports an invalid name instead of panicking.
-    pub fn try_add_header(&mut self, name: &str, value: impl AsRef<[u8]>) -> Result<(), InvalidHeaderName> {
+    pub fn try_add_header(&mut self, name: impl AsRef<str>, value: impl AsRef<[u8]>) -> Result<(), InvalidHeaderName> {
+        let name = name.as_ref();
         if !valid_name(name) {
             return Err(InvalidHeaderName(name.to_string()));
         }
@@ -536,7 +576,7 @@ impl Response {
         if self.status == 200 && self.reason.is_none() && self.flags & HAS_SERVER == 0 {
             out.extend_from_slice(&self.ok_prefix);
         } else {
-            status::write_line(out, self.status, self.reason);
+            status::write_line(out, self.status, self.reason.as_deref());
             if self.flags & HAS_SERVER == 0 {
                 if let Some(s) = &self.ctx.server {
                     out.extend_from_slice(s);
