@@ -288,6 +288,7 @@ impl Server {
             counters: Default::default(),
             clock: clock::CoarseClock::new(),
             threads: Default::default(),
+            joiner: Default::default(),
         });
         // `pollers + min_workers` threads to start; the monitor adds more when requests wait
         for _ in 0..shared.pollers.len() + shared.cfg.min_workers {
@@ -297,46 +298,97 @@ impl Server {
             }
         }
         pool::spawn_monitor(&shared)?;
-        Ok(ServerHandle { shared, local: self.local })
+        Ok(ServerHandle { inner: Arc::new(Running { shared, local: self.local }) })
     }
 }
 
-/// A running server.
+/// A running server: cheap to clone (every clone controls the same server), `Send` and
+/// `Sync`, so any thread may stop it or wait for it.
+///
+/// - [`shutdown`](Self::shutdown) stops it gracefully and waits until it has stopped; it may
+///   be called any number of times, from any thread. Called from one of this server's own
+///   handlers, it only begins the shutdown and returns (a handler cannot wait for its own
+///   server to finish: the request it is answering is part of what shutdown waits for).
+/// - [`join`](Self::join) waits until the server has stopped, whoever stops it.
+/// - Dropping the last handle begins a graceful shutdown and does not wait: a server nobody
+///   holds a handle to could never be stopped or joined. Keep a handle for as long as the server
+///   should run ([`serve`] holds one in `join`, and so may `main`). A handle moved into the
+///   server's own handler keeps it running until something calls `shutdown`.
+///
+/// ```
+/// let handle = shockwave::Server::builder()
+///     .bind("127.0.0.1:0")?
+///     .start(|_req, resp| resp.write_body(b"ok"))?;
+/// let stopper = handle.clone();
+/// let admin = std::thread::spawn(move || stopper.shutdown()); // e.g. on an admin command
+/// handle.join(); // returns once the other thread's shutdown has finished
+/// admin.join().unwrap();
+/// handle.shutdown(); // already stopped: returns at once
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "dropping the last ServerHandle shuts the server down"]
 pub struct ServerHandle {
+    inner: Arc<Running>,
+}
+
+/// What every clone of a [`ServerHandle`] shares; its drop (with the last handle) stops the
+/// server.
+struct Running {
     shared: Arc<Shared>,
     local: SocketAddr,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        pool::stop(&self.shared);
+    }
 }
 
 impl ServerHandle {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.local
+        self.inner.local
     }
 
     /// Counters and buffer-pool statistics.
     pub fn stats(&self) -> Stats {
-        Stats::collect(&self.shared)
+        Stats::collect(&self.inner.shared)
     }
 
     /// Graceful shutdown: stops accepting, closes idle connections, lets requests in flight be
     /// answered (each answer closes its connection), waits for everything to be written, then
     /// stops the threads and returns. Connections still busy after 30 s (or the idle timeout, if
     /// shorter) are closed.
-    pub fn shutdown(self) {
-        pool::stop(&self.shared);
-        self.join();
+    ///
+    /// Idempotent and callable from any thread; a later call, or one made while another is
+    /// waiting, waits for the same end. Called from a handler of this server, it begins the
+    /// shutdown and returns at once: the handler's own answer is sent (with
+    /// `Connection: close`), and [`join`](Self::join) elsewhere sees the end.
+    pub fn shutdown(&self) {
+        pool::stop(&self.inner.shared);
+        if !pool::on_own_thread(&self.inner.shared) {
+            pool::join(&self.inner.shared);
+        }
     }
 
-    /// Blocks until the server's threads have ended. Only [`shutdown`](Self::shutdown) ends
-    /// them, and it consumes the handle, so `join` waits for the life of the process: it is
-    /// what [`serve`] does after starting.
-    pub fn join(self) {
-        pool::join(&self.shared);
+    /// Blocks until the server has stopped: until some clone's [`shutdown`](Self::shutdown)
+    /// has stopped it and its threads have ended.
+    /// Without one, it waits for the life of the process, which is what [`serve`] does.
+    ///
+    /// # Panics
+    /// When called from one of this server's own handlers, which would wait for itself forever.
+    pub fn join(&self) {
+        assert!(
+            !pool::on_own_thread(&self.inner.shared),
+            "ServerHandle::join called from one of the server's own handlers: it would wait for itself"
+        );
+        pool::join(&self.inner.shared);
     }
 }
 
 impl std::fmt::Debug for ServerHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerHandle").field("local_addr", &self.local).finish()
+        f.debug_struct("ServerHandle").field("local_addr", &self.inner.local).finish()
     }
 }
