@@ -313,7 +313,8 @@ impl Request {
         }
     }
 
-    /// The client's address.
+    /// The client's address; the unspecified address `0.0.0.0:0` for a client connected over a
+    /// Unix domain socket ([`Builder::bind_unix`](crate::Builder::bind_unix)), which has none.
     pub fn remote_addr(&self) -> SocketAddr {
         self.remote
     }

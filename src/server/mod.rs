@@ -34,6 +34,7 @@ use crossbeam::utils::CachePadded;
 use shared::{PollerShared, Shared};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -216,7 +217,51 @@ impl Builder {
     pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         let listeners = listener::bind(addr, self.cfg.pollers, self.cfg.defer_accept, self.cfg.reuse_port)?;
         let local = listeners[0].local_addr()?;
-        Ok(Server { cfg: self.cfg, listeners, local })
+        Ok(Server { cfg: self.cfg, listeners: listener::Bound::Tcp(listeners), local })
+    }
+
+    /// Binds a Unix domain stream socket at `path` instead of a TCP port: for a server behind a
+    /// proxy on the same machine (nginx's `proxy_pass http://unix:/run/app.sock;`, HAProxy's
+    /// `server app /run/app.sock`), reachable only through the file system. HTTP is served
+    /// over it exactly as over TCP, except that:
+    /// - there is one listening socket, which every poller waits on (Unix sockets have no
+    ///   `SO_REUSEPORT`); a new connection wakes one poller, which serves it from then on;
+    /// - [`defer_accept`](Self::defer_accept) and
+    ///   [`max_connections_per_ip`](Self::max_connections_per_ip) do not apply (a Unix peer
+    ///   has no IP address), nor does `TCP_NODELAY`;
+    /// - [`Request::remote_addr`] and [`ServerHandle::local_addr`] are the unspecified address
+    ///   `0.0.0.0:0`; [`ServerHandle::unix_path`] has the path.
+    ///
+    /// The socket file is the server's: a file left by a server that is gone (connecting to it
+    /// is refused) is replaced; if a server listens on it, the bind fails with `AddrInUse`
+    /// ("another server is listening"), and if a file that is not a socket is there, with
+    /// `AlreadyExists` (it is left alone). The file is removed when the server stops accepting
+    /// (at shutdown) or when a [`Server`] that never started is dropped, unless another
+    /// server has since bound the path. Its permissions follow the process's umask. Errors name
+    /// the path. (Two servers started at the same instant on one stale path race: both may
+    /// replace it, and one is then unreachable.)
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let path = std::env::temp_dir().join(format!("shockwave-doc-{}.sock", std::process::id()));
+    /// let handle = shockwave::Server::builder()
+    ///     .bind_unix(&path)?
+    ///     .start(|_req, resp| resp.write_body(b"over a Unix socket"))?;
+    /// assert_eq!(handle.unix_path(), Some(path.as_path()));
+    ///
+    /// let mut client = std::os::unix::net::UnixStream::connect(&path)?;
+    /// client.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// let mut answer = String::new();
+    /// client.read_to_string(&mut answer)?;
+    /// assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("over a Unix socket"));
+    ///
+    /// handle.shutdown();
+    /// assert!(!path.exists(), "the socket file goes with the server");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_unix(self, path: impl AsRef<Path>) -> io::Result<Server> {
+        let (l, file) = listener::bind_unix(path.as_ref())?;
+        Ok(Server { cfg: self.cfg, listeners: listener::Bound::Unix(l, file), local: listener::UNIX_PEER })
     }
 }
 
@@ -224,7 +269,7 @@ impl Builder {
 #[derive(Debug)]
 pub struct Server {
     cfg: Config,
-    listeners: Vec<std::net::TcpListener>,
+    listeners: listener::Bound,
     local: SocketAddr,
 }
 
@@ -234,9 +279,15 @@ impl Server {
         Builder::default()
     }
 
-    /// The bound address (with the real port when bound to port 0).
+    /// The bound address (with the real port when bound to port 0); `0.0.0.0:0` for a server
+    /// bound to a Unix socket (see [`unix_path`](Self::unix_path)).
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    /// The socket file of a server bound with [`Builder::bind_unix`]; `None` for TCP.
+    pub fn unix_path(&self) -> Option<&Path> {
+        self.listeners.unix_path()
     }
 
     /// Starts serving `handler` and returns at once; the closure's argument types are inferred.
@@ -259,8 +310,9 @@ impl Server {
     /// [`start`](Self::start) for a type that implements [`Handler`].
     pub fn start_handler(self, handler: impl Handler) -> io::Result<ServerHandle> {
         let cfg = self.cfg;
+        let unix = self.listeners.unix_path().map(Path::to_path_buf);
         let mut pollers = Vec::new();
-        for (i, l) in self.listeners.into_iter().enumerate() {
+        for (i, l) in self.listeners.split(cfg.pollers)?.into_iter().enumerate() {
             let poll = mio::Poll::new()?;
             let waker = mio::Waker::new(poll.registry(), poller::WAKER)?;
             let pool = crate::buf::BufPool::new();
@@ -277,7 +329,8 @@ impl Server {
         }
         let dispatch = dispatch::Dispatch::new(cfg.queue_capacity, pollers.len(), cfg.min_workers, cfg.max_workers);
         let shared = Arc::new(Shared {
-            per_ip: cfg.max_connections_per_ip.map(|_| Default::default()),
+            // (a Unix peer has no IP address: no per-IP cap)
+            per_ip: cfg.max_connections_per_ip.filter(|_| unix.is_none()).map(|_| Default::default()),
             requests: (0..dispatch.max_threads()).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
             cfg,
             handler: Box::new(handler),
@@ -298,7 +351,7 @@ impl Server {
             }
         }
         pool::spawn_monitor(&shared)?;
-        Ok(ServerHandle { inner: Arc::new(Running { shared, local: self.local }) })
+        Ok(ServerHandle { inner: Arc::new(Running { shared, local: self.local, unix }) })
     }
 }
 
@@ -337,6 +390,7 @@ pub struct ServerHandle {
 struct Running {
     shared: Arc<Shared>,
     local: SocketAddr,
+    unix: Option<PathBuf>,
 }
 
 impl Drop for Running {
@@ -346,9 +400,15 @@ impl Drop for Running {
 }
 
 impl ServerHandle {
-    /// The address the server listens on.
+    /// The address the server listens on; `0.0.0.0:0` for a server bound to a Unix socket
+    /// (see [`unix_path`](Self::unix_path)).
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local
+    }
+
+    /// The socket file of a server bound with [`Builder::bind_unix`]; `None` for TCP.
+    pub fn unix_path(&self) -> Option<&Path> {
+        self.inner.unix.as_deref()
     }
 
     /// Counters and buffer-pool statistics.
@@ -389,6 +449,11 @@ impl ServerHandle {
 
 impl std::fmt::Debug for ServerHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerHandle").field("local_addr", &self.inner.local).finish()
+        let mut d = f.debug_struct("ServerHandle");
+        match &self.inner.unix {
+            Some(path) => d.field("unix_path", path),
+            None => d.field("local_addr", &self.inner.local),
+        };
+        d.finish()
     }
 }
