@@ -24,6 +24,8 @@ pub(crate) mod output;
 pub(crate) mod poller;
 pub(crate) mod pool;
 pub(crate) mod shared;
+#[cfg(feature = "signals")]
+pub(crate) mod signals;
 pub(crate) mod slot;
 pub(crate) mod stats;
 pub(crate) mod worker;
@@ -366,7 +368,8 @@ impl Server {
 /// - Dropping the last handle begins a graceful shutdown and does not wait: a server nobody
 ///   holds a handle to could never be stopped or joined. Keep a handle for as long as the server
 ///   should run ([`serve`] holds one in `join`, and so may `main`). A handle moved into the
-///   server's own handler keeps it running until something calls `shutdown`.
+///   server's own handler keeps it running until something calls `shutdown`;
+///   `shutdown_on_signals` (feature `signals`) holds none.
 ///
 /// ```
 /// let handle = shockwave::Server::builder()
@@ -416,6 +419,34 @@ impl ServerHandle {
         Stats::collect(&self.inner.shared)
     }
 
+    /// Shuts the server down gracefully on the first SIGINT (Ctrl-C) or SIGTERM (what `kill`,
+    /// systemd, Docker and Kubernetes send to stop a process): the counterpart of axum's
+    /// `with_graceful_shutdown(shutdown_signal())`. Requires the cargo feature `signals`.
+    ///
+    /// On the signal, [`shutdown`](Self::shutdown)'s graceful stop begins (on a thread of its
+    /// own), so a `main` waiting in [`join`](Self::join) returns once requests in flight are
+    /// answered, and the process can exit normally, with status 0. A second signal while the
+    /// server drains, or any signal once no server watched this way is running, terminates the
+    /// process at once by the signal's default action (a shell reports status 130 for SIGINT,
+    /// 143 for SIGTERM). The handlers stay installed for the life of the process; several
+    /// servers may be watched, and one signal stops them all. Watching holds no handle: dropping
+    /// the last one still shuts the server down. Stops are logged through the `log` facade.
+    ///
+    /// Fails if the signal handlers cannot be installed or their thread cannot be started.
+    ///
+    /// ```no_run
+    /// let handle = shockwave::Server::builder()
+    ///     .bind("127.0.0.1:8080")?
+    ///     .start(|_req, resp| resp.write_body(b"Hello, World!"))?;
+    /// handle.shutdown_on_signals()?;
+    /// handle.join(); // returns after Ctrl-C, once requests in flight are answered
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "signals")]
+    pub fn shutdown_on_signals(&self) -> io::Result<()> {
+        signals::watch(&self.inner.shared)
+    }
+
     /// Graceful shutdown: stops accepting, closes idle connections, lets requests in flight be
     /// answered (each answer closes its connection), waits for everything to be written, then
     /// stops the threads and returns. Connections still busy after 30 s (or the idle timeout, if
@@ -433,7 +464,7 @@ impl ServerHandle {
     }
 
     /// Blocks until the server has stopped: until some clone's [`shutdown`](Self::shutdown)
-    /// has stopped it and its threads have ended.
+    /// (or a signal, with `shutdown_on_signals`) has stopped it and its threads have ended.
     /// Without one, it waits for the life of the process, which is what [`serve`] does.
     ///
     /// # Panics
