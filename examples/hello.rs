@@ -19,15 +19,17 @@ fn main() -> std::io::Result<()> {
     let sleep = std::time::Duration::from_millis(env_usize("SHOCKWAVE_SLEEP_MS").unwrap_or(0) as u64);
     let server = builder.bind(&addr)?;
     println!("serving Hello, World! on http://{}/", server.local_addr());
-    server
-        .start(move |req, resp| {
-            if !sleep.is_zero() && req.path().starts_with("/sleep") {
-                std::thread::sleep(sleep);
-            }
-            resp.set_content_type("text/plain");
-            resp.write_body(b"Hello, World!");
-        })?
-        .join();
+    let handle = server.start(move |req, resp| {
+        if !sleep.is_zero() && req.path().starts_with("/sleep") {
+            std::thread::sleep(sleep);
+        }
+        resp.set_content_type("text/plain");
+        resp.write_body(b"Hello, World!");
+    })?;
+    // built with `--features signals`, Ctrl-C drains requests in flight before exiting
+    #[cfg(feature = "signals")]
+    handle.shutdown_on_signals()?;
+    handle.join();
     Ok(())
 }
 

@@ -15,7 +15,10 @@
 //!
 //! - [`serve`] runs a handler until the process ends; [`Server::builder`] configures limits and
 //!   timeouts and returns a [`ServerHandle`] with [`stats`](ServerHandle::stats) and a graceful
-//!   [`shutdown`](ServerHandle::shutdown).
+//!   [`shutdown`](ServerHandle::shutdown) callable from any thread;
+//!   [`Builder::bind_unix`] serves over a Unix domain socket instead of TCP.
+//! - Cargo feature `signals`: [`ServerHandle`]`::shutdown_on_signals`, a graceful shutdown on
+//!   SIGINT/SIGTERM.
 //! - [`Request`] is a zero-copy view of one request (method, target, headers, the whole body
 //!   with [`Request::body`], or a streaming [`BodyReader`]); [`Response`] collects status,
 //!   headers and body, and streams when written through [`std::io::Write`].

@@ -158,3 +158,13 @@ pub(crate) fn batch_scheduling() -> io::Result<()> {
     // SAFETY: `p` is a valid sched_param; pid 0 means the calling thread.
     syscall!(unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &p) }).map(drop)
 }
+
+/// Adds listening socket `fd` to epoll instance `epfd` for readability, edge-triggered as mio
+/// registers, with `EPOLLEXCLUSIVE`: when several epoll instances wait on the same socket, a
+/// new connection wakes one (or a few) of them rather than all. mio has no such interest, but
+/// reads `data` back as the event's token, as for its own registrations.
+pub(crate) fn epoll_add_exclusive(epfd: RawFd, fd: RawFd, data: u64) -> io::Result<()> {
+    let mut ev = libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLET | libc::EPOLLEXCLUSIVE) as u32, u64: data };
+    // SAFETY: `ev` is a valid epoll_event for the call to read; bad descriptors fail with EBADF.
+    syscall!(unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &mut ev) }).map(drop)
+}

@@ -316,7 +316,8 @@ impl Request {
         }
     }
 
-    /// The client's address.
+    /// The client's address; the unspecified address `0.0.0.0:0` for a client connected over a
+    /// Unix domain socket ([`Builder::bind_unix`](crate::Builder::bind_unix)), which has none.
     ///
     /// ```
     /// let resp = shockwave::test::request("GET", "/").send(&|req: &shockwave::Request, resp: &mut shockwave::Response| {

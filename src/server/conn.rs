@@ -14,9 +14,9 @@ use super::output::Output;
 use super::shared::Shared;
 use crate::buf::BufPool;
 use crate::http::response::encode_error;
-use mio::net::TcpStream;
 use mio::Token;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::Duration;
 
 /// Where a poller-owned connection is, for its deadline.
@@ -55,8 +55,10 @@ pub(crate) enum Next {
 pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 pub(crate) struct Conn {
-    pub socket: Option<TcpStream>,
+    /// A TCP or a Unix stream socket: the server's I/O is the same system calls on either.
+    pub socket: Option<OwnedFd>,
     pub token: Token,
+    /// `0.0.0.0:0` over a Unix socket (`listener::UNIX_PEER`).
     pub peer: SocketAddr,
     pub input: Input,
     pub output: Output,
@@ -87,8 +89,8 @@ impl Conn {
     }
 
     /// Resets for a new socket (recycled connections keep their vectors' capacity).
-    pub(crate) fn open(&mut self, socket: TcpStream, peer: SocketAddr, token: Token) {
-        self.socket = Some(socket);
+    pub(crate) fn open(&mut self, socket: impl Into<OwnedFd>, peer: SocketAddr, token: Token) {
+        self.socket = Some(socket.into());
         self.peer = peer;
         self.token = token;
         self.input.reset();
@@ -115,7 +117,6 @@ impl Conn {
     }
 
     pub(crate) fn fd(&self) -> Option<crate::sys::Fd> {
-        use std::os::fd::AsRawFd;
         self.socket.as_ref().map(|s| crate::sys::Fd(s.as_raw_fd()))
     }
 

@@ -24,6 +24,8 @@ pub(crate) mod output;
 pub(crate) mod poller;
 pub(crate) mod pool;
 pub(crate) mod shared;
+#[cfg(feature = "signals")]
+pub(crate) mod signals;
 pub(crate) mod slot;
 pub(crate) mod stats;
 pub(crate) mod worker;
@@ -34,6 +36,7 @@ use crossbeam::utils::CachePadded;
 use shared::{PollerShared, Shared};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -252,7 +255,51 @@ impl Builder {
     pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         let listeners = listener::bind(addr, self.cfg.pollers, self.cfg.defer_accept, self.cfg.reuse_port)?;
         let local = listeners[0].local_addr()?;
-        Ok(Server { cfg: self.cfg, listeners, local })
+        Ok(Server { cfg: self.cfg, listeners: listener::Bound::Tcp(listeners), local })
+    }
+
+    /// Binds a Unix domain stream socket at `path` instead of a TCP port: for a server behind a
+    /// proxy on the same machine (nginx's `proxy_pass http://unix:/run/app.sock;`, HAProxy's
+    /// `server app /run/app.sock`), reachable only through the file system. HTTP is served
+    /// over it exactly as over TCP, except that:
+    /// - there is one listening socket, which every poller waits on (Unix sockets have no
+    ///   `SO_REUSEPORT`); a new connection wakes one poller, which serves it from then on;
+    /// - [`defer_accept`](Self::defer_accept) and
+    ///   [`max_connections_per_ip`](Self::max_connections_per_ip) do not apply (a Unix peer
+    ///   has no IP address), nor does `TCP_NODELAY`;
+    /// - [`Request::remote_addr`] and [`ServerHandle::local_addr`] are the unspecified address
+    ///   `0.0.0.0:0`; [`ServerHandle::unix_path`] has the path.
+    ///
+    /// The socket file is the server's: a file left by a server that is gone (connecting to it
+    /// is refused) is replaced; if a server listens on it, the bind fails with `AddrInUse`
+    /// ("another server is listening"), and if a file that is not a socket is there, with
+    /// `AlreadyExists` (it is left alone). The file is removed when the server stops accepting
+    /// (at shutdown) or when a [`Server`] that never started is dropped, unless another
+    /// server has since bound the path. Its permissions follow the process's umask. Errors name
+    /// the path. (Two servers started at the same instant on one stale path race: both may
+    /// replace it, and one is then unreachable.)
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let path = std::env::temp_dir().join(format!("shockwave-doc-{}.sock", std::process::id()));
+    /// let handle = shockwave::Server::builder()
+    ///     .bind_unix(&path)?
+    ///     .start(|_req, resp| resp.write_body(b"over a Unix socket"))?;
+    /// assert_eq!(handle.unix_path(), Some(path.as_path()));
+    ///
+    /// let mut client = std::os::unix::net::UnixStream::connect(&path)?;
+    /// client.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    /// let mut answer = String::new();
+    /// client.read_to_string(&mut answer)?;
+    /// assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("over a Unix socket"));
+    ///
+    /// handle.shutdown();
+    /// assert!(!path.exists(), "the socket file goes with the server");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_unix(self, path: impl AsRef<Path>) -> io::Result<Server> {
+        let (l, file) = listener::bind_unix(path.as_ref())?;
+        Ok(Server { cfg: self.cfg, listeners: listener::Bound::Unix(l, file), local: listener::UNIX_PEER })
     }
 }
 
@@ -260,7 +307,7 @@ impl Builder {
 #[derive(Debug)]
 pub struct Server {
     cfg: Config,
-    listeners: Vec<std::net::TcpListener>,
+    listeners: listener::Bound,
     local: SocketAddr,
 }
 
@@ -270,9 +317,15 @@ impl Server {
         Builder::default()
     }
 
-    /// The bound address (with the real port when bound to port 0).
+    /// The bound address (with the real port when bound to port 0); `0.0.0.0:0` for a server
+    /// bound to a Unix socket (see [`unix_path`](Self::unix_path)).
     pub fn local_addr(&self) -> SocketAddr {
         self.local
+    }
+
+    /// The socket file of a server bound with [`Builder::bind_unix`]; `None` for TCP.
+    pub fn unix_path(&self) -> Option<&Path> {
+        self.listeners.unix_path()
     }
 
     /// Starts serving `handler` and returns at once; the closure's argument types are inferred.
@@ -295,8 +348,9 @@ impl Server {
     /// [`start`](Self::start) for a type that implements [`Handler`].
     pub fn start_handler(self, handler: impl Handler) -> io::Result<ServerHandle> {
         let cfg = self.cfg;
+        let unix = self.listeners.unix_path().map(Path::to_path_buf);
         let mut pollers = Vec::new();
-        for (i, l) in self.listeners.into_iter().enumerate() {
+        for (i, l) in self.listeners.split(cfg.pollers)?.into_iter().enumerate() {
             let poll = mio::Poll::new()?;
             let waker = mio::Waker::new(poll.registry(), poller::WAKER)?;
             let pool = crate::buf::BufPool::new();
@@ -313,7 +367,8 @@ impl Server {
         }
         let dispatch = dispatch::Dispatch::new(cfg.queue_capacity, pollers.len(), cfg.min_workers, cfg.max_workers);
         let shared = Arc::new(Shared {
-            per_ip: cfg.max_connections_per_ip.map(|_| Default::default()),
+            // (a Unix peer has no IP address: no per-IP cap)
+            per_ip: cfg.max_connections_per_ip.filter(|_| unix.is_none()).map(|_| Default::default()),
             requests: (0..dispatch.max_threads()).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
             cfg,
             handler: Box::new(handler),
@@ -324,6 +379,7 @@ impl Server {
             counters: Default::default(),
             clock: clock::CoarseClock::new(),
             threads: Default::default(),
+            joiner: Default::default(),
         });
         // `pollers + min_workers` threads to start; the monitor adds more when requests wait
         for _ in 0..shared.pollers.len() + shared.cfg.min_workers {
@@ -333,46 +389,138 @@ impl Server {
             }
         }
         pool::spawn_monitor(&shared)?;
-        Ok(ServerHandle { shared, local: self.local })
+        Ok(ServerHandle { inner: Arc::new(Running { shared, local: self.local, unix }) })
     }
 }
 
-/// A running server.
+/// A running server: cheap to clone (every clone controls the same server), `Send` and
+/// `Sync`, so any thread may stop it or wait for it.
+///
+/// - [`shutdown`](Self::shutdown) stops it gracefully and waits until it has stopped; it may
+///   be called any number of times, from any thread. Called from one of this server's own
+///   handlers, it only begins the shutdown and returns (a handler cannot wait for its own
+///   server to finish: the request it is answering is part of what shutdown waits for).
+/// - [`join`](Self::join) waits until the server has stopped, whoever stops it.
+/// - Dropping the last handle begins a graceful shutdown and does not wait: a server nobody
+///   holds a handle to could never be stopped or joined. Keep a handle for as long as the server
+///   should run ([`serve`] holds one in `join`, and so may `main`). A handle moved into the
+///   server's own handler keeps it running until something calls `shutdown`;
+///   `shutdown_on_signals` (feature `signals`) holds none.
+///
+/// ```
+/// let handle = shockwave::Server::builder()
+///     .bind("127.0.0.1:0")?
+///     .start(|_req, resp| resp.write_body(b"ok"))?;
+/// let stopper = handle.clone();
+/// let admin = std::thread::spawn(move || stopper.shutdown()); // e.g. on an admin command
+/// handle.join(); // returns once the other thread's shutdown has finished
+/// admin.join().unwrap();
+/// handle.shutdown(); // already stopped: returns at once
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "dropping the last ServerHandle shuts the server down"]
 pub struct ServerHandle {
+    inner: Arc<Running>,
+}
+
+/// What every clone of a [`ServerHandle`] shares; its drop (with the last handle) stops the
+/// server.
+struct Running {
     shared: Arc<Shared>,
     local: SocketAddr,
+    unix: Option<PathBuf>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        pool::stop(&self.shared);
+    }
 }
 
 impl ServerHandle {
-    /// The address the server listens on.
+    /// The address the server listens on; `0.0.0.0:0` for a server bound to a Unix socket
+    /// (see [`unix_path`](Self::unix_path)).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local
+        self.inner.local
+    }
+
+    /// The socket file of a server bound with [`Builder::bind_unix`]; `None` for TCP.
+    pub fn unix_path(&self) -> Option<&Path> {
+        self.inner.unix.as_deref()
     }
 
     /// Counters and buffer-pool statistics.
     pub fn stats(&self) -> Stats {
-        Stats::collect(&self.shared)
+        Stats::collect(&self.inner.shared)
+    }
+
+    /// Shuts the server down gracefully on the first SIGINT (Ctrl-C) or SIGTERM (what `kill`,
+    /// systemd, Docker and Kubernetes send to stop a process): the counterpart of axum's
+    /// `with_graceful_shutdown(shutdown_signal())`. Requires the cargo feature `signals`.
+    ///
+    /// On the signal, [`shutdown`](Self::shutdown)'s graceful stop begins (on a thread of its
+    /// own), so a `main` waiting in [`join`](Self::join) returns once requests in flight are
+    /// answered, and the process can exit normally, with status 0. A second signal while the
+    /// server drains, or any signal once no server watched this way is running, terminates the
+    /// process at once by the signal's default action (a shell reports status 130 for SIGINT,
+    /// 143 for SIGTERM). The handlers stay installed for the life of the process; several
+    /// servers may be watched, and one signal stops them all. Watching holds no handle: dropping
+    /// the last one still shuts the server down. Stops are logged through the `log` facade.
+    ///
+    /// Fails if the signal handlers cannot be installed or their thread cannot be started.
+    ///
+    /// ```no_run
+    /// let handle = shockwave::Server::builder()
+    ///     .bind("127.0.0.1:8080")?
+    ///     .start(|_req, resp| resp.write_body(b"Hello, World!"))?;
+    /// handle.shutdown_on_signals()?;
+    /// handle.join(); // returns after Ctrl-C, once requests in flight are answered
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "signals")]
+    pub fn shutdown_on_signals(&self) -> io::Result<()> {
+        signals::watch(&self.inner.shared)
     }
 
     /// Graceful shutdown: stops accepting, closes idle connections, lets requests in flight be
     /// answered (each answer closes its connection), waits for everything to be written, then
     /// stops the threads and returns. Connections still busy after 30 s (or the idle timeout, if
     /// shorter) are closed.
-    pub fn shutdown(self) {
-        pool::stop(&self.shared);
-        self.join();
+    ///
+    /// Idempotent and callable from any thread; a later call, or one made while another is
+    /// waiting, waits for the same end. Called from a handler of this server, it begins the
+    /// shutdown and returns at once: the handler's own answer is sent (with
+    /// `Connection: close`), and [`join`](Self::join) elsewhere sees the end.
+    pub fn shutdown(&self) {
+        pool::stop(&self.inner.shared);
+        if !pool::on_own_thread(&self.inner.shared) {
+            pool::join(&self.inner.shared);
+        }
     }
 
-    /// Blocks until the server's threads have ended. Only [`shutdown`](Self::shutdown) ends
-    /// them, and it consumes the handle, so `join` waits for the life of the process: it is
-    /// what [`serve`] does after starting.
-    pub fn join(self) {
-        pool::join(&self.shared);
+    /// Blocks until the server has stopped: until some clone's [`shutdown`](Self::shutdown)
+    /// (or a signal, with `shutdown_on_signals`) has stopped it and its threads have ended.
+    /// Without one, it waits for the life of the process, which is what [`serve`] does.
+    ///
+    /// # Panics
+    /// When called from one of this server's own handlers, which would wait for itself forever.
+    pub fn join(&self) {
+        assert!(
+            !pool::on_own_thread(&self.inner.shared),
+            "ServerHandle::join called from one of the server's own handlers: it would wait for itself"
+        );
+        pool::join(&self.inner.shared);
     }
 }
 
 impl std::fmt::Debug for ServerHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerHandle").field("local_addr", &self.local).finish()
+        let mut d = f.debug_struct("ServerHandle");
+        match &self.inner.unix {
+            Some(path) => d.field("unix_path", path),
+            None => d.field("local_addr", &self.inner.local),
+        };
+        d.finish()
     }
 }

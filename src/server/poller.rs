@@ -1,4 +1,5 @@
-//! A poller: one `mio::Poll`, one listener, and the connections accepted on it.
+//! A poller: one `mio::Poll`, one listener (TCP, or its share of a Unix socket), and the
+//! connections accepted on it.
 //!
 //! A poller is not a thread: whichever pool thread holds its lock runs [`Poller::turn`] (the
 //! leader/followers pattern, see `worker.rs`). Each turn waits for readiness (or takes up the
@@ -12,13 +13,14 @@
 
 use super::clock::Tick;
 use super::conn::{Conn, Next, Phase};
+use super::listener::Listener;
 use super::shared::Shared;
 use super::slot::{Event, Slot};
 use crate::http::date;
-use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,7 +63,7 @@ pub(crate) struct Poller {
     /// How many events of the last poll have been handled; the rest are handled before the
     /// next poll.
     cursor: usize,
-    listener: Option<TcpListener>,
+    listener: Option<Listener>,
     slab: Vec<Option<Entry>>,
     free_idx: Vec<usize>,
     gens: Vec<u32>,
@@ -79,9 +81,8 @@ pub(crate) struct Poller {
 }
 
 impl Poller {
-    pub(crate) fn new(me: usize, poll: Poll, listener: std::net::TcpListener) -> io::Result<Poller> {
-        let mut listener = TcpListener::from_std(listener);
-        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+    pub(crate) fn new(me: usize, poll: Poll, mut listener: Listener) -> io::Result<Poller> {
+        listener.register(&poll, LISTENER)?;
         Ok(Poller {
             me,
             poll,
@@ -176,7 +177,7 @@ impl Poller {
 
     fn stop_accepting(&mut self) {
         if let Some(mut l) = self.listener.take() {
-            let _ = self.poll.registry().deregister(&mut l);
+            let _ = l.deregister(&self.poll);
         }
     }
 
@@ -226,7 +227,9 @@ impl Poller {
         }
     }
 
-    fn add(&mut self, sh: &Shared, mut sock: TcpStream, peer: SocketAddr) {
+    /// Takes a new connection on (`peer` is `listener::UNIX_PEER` over a Unix socket, whose
+    /// server has no per-IP cap).
+    fn add(&mut self, sh: &Shared, sock: OwnedFd, peer: SocketAddr) {
         if let (Some(cap), Some(m)) = (sh.cfg.max_connections_per_ip, &sh.per_ip) {
             let mut m = m.lock();
             let n = m.entry(peer.ip()).or_insert(0);
@@ -243,7 +246,8 @@ impl Poller {
         self.gens[idx] = self.gens[idx].wrapping_add(1);
         let gen = self.gens[idx];
         let token = Token(idx | (gen as usize) << 32);
-        if let Err(e) = self.poll.registry().register(&mut sock, token, Interest::READABLE | Interest::WRITABLE) {
+        let mut source = mio::unix::SourceFd(&sock.as_raw_fd());
+        if let Err(e) = self.poll.registry().register(&mut source, token, Interest::READABLE | Interest::WRITABLE) {
             log::warn!("cannot register connection from {peer}: {e}");
             self.free_idx.push(idx);
             sh.release_ip(peer.ip());

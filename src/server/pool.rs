@@ -6,16 +6,30 @@
 use super::monitor;
 use super::shared::Shared;
 use super::worker::Worker;
+use std::cell::Cell;
 use std::io;
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::thread::Builder;
 
+thread_local! {
+    /// On a pool thread or the monitor: the address of its server's `Shared` (else 0), so a
+    /// handler that shuts its own server down is not made to wait for itself.
+    static SERVER: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether the calling thread is one of `sh`'s pool threads (or its monitor).
+pub(crate) fn on_own_thread(sh: &Arc<Shared>) -> bool {
+    SERVER.with(Cell::get) == Arc::as_ptr(sh) as usize
+}
+
 /// Starts one more pool thread; `Ok(false)` when the pool is at its maximum.
 pub(crate) fn spawn(sh: &Arc<Shared>) -> io::Result<bool> {
     let Some((id, parker)) = sh.dispatch.claim() else { return Ok(false) };
     let w = Worker::new(sh.clone(), id);
+    let me = Arc::as_ptr(sh) as usize;
     let started = Builder::new().name(format!("shockwave-{id}")).spawn(move || {
+        SERVER.with(|s| s.set(me));
         let _ = crate::sys::batch_scheduling();
         w.run(parker)
     });
@@ -36,6 +50,7 @@ pub(crate) fn spawn(sh: &Arc<Shared>) -> io::Result<bool> {
 pub(crate) fn spawn_monitor(sh: &Arc<Shared>) -> io::Result<()> {
     let m = sh.clone();
     let h = Builder::new().name("shockwave-monitor".into()).spawn(move || {
+        SERVER.with(|s| s.set(Arc::as_ptr(&m) as usize));
         let _ = crate::sys::batch_scheduling();
         monitor::run(m)
     })?;
@@ -72,7 +87,7 @@ pub(crate) fn reap(sh: &Shared) {
 }
 
 /// Starts a graceful shutdown: no more accepts, idle connections closed, and every thread
-/// leaves its loop once there is nothing left to do.
+/// leaves its loop once there is nothing left to do. Idempotent, and it never waits.
 pub(crate) fn stop(sh: &Shared) {
     sh.shutdown.store(true, SeqCst);
     for p in &sh.pollers {
@@ -82,8 +97,11 @@ pub(crate) fn stop(sh: &Shared) {
 }
 
 /// Waits for every pool thread and the monitor to end (threads the monitor starts meanwhile
-/// are joined too: the list is read until it stays empty).
+/// are joined too: the list is read until it stays empty). Callers take turns: a second one
+/// waits until the first has joined the last thread, so none returns while a thread it could
+/// not see (popped by the other) still runs. Never called from a pool thread.
 pub(crate) fn join(sh: &Shared) {
+    let _turn = sh.joiner.lock();
     loop {
         let Some(h) = sh.threads.lock().pop() else { return };
         let _ = h.join();

@@ -61,6 +61,8 @@ pub(crate) struct Shared {
     pub clock: CoarseClock,
     /// Every pool thread and the monitor, for joining (`pool.rs`).
     pub threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// Held by whoever joins `threads` (`pool::join`), so concurrent joiners take turns.
+    pub joiner: Mutex<()>,
 }
 
 impl Shared {

@@ -222,26 +222,43 @@ impl Drop for KillOnDrop {
 /// builds examples as test harnesses, not as the plain programs, so one left from an older
 /// tree would otherwise be run.
 pub fn example(name: &str) -> std::path::PathBuf {
+    example_with(name, &[])
+}
+
+/// [`example`] built with cargo `features` (for an example that requires them: the test then
+/// runs whatever features its own build has).
+pub fn example_with(name: &str, features: &[&str]) -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let path = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
-    let ok = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .is_ok_and(|s| s.success());
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--example", name]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let ok = cmd.current_dir(env!("CARGO_MANIFEST_DIR")).status().is_ok_and(|s| s.success());
     assert!(ok && path.exists(), "cannot build {}", path.display());
     path
+}
+
+impl KillOnDrop {
+    /// Waits up to `limit` for the process to exit; panics if it does not (and the drop kills it).
+    pub fn exit_within(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the process did not exit within {limit:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 /// Waits up to `limit` for a child process to exit; kills it and panics if it does not.
 pub fn wait_exit(child: std::process::Child, limit: Duration) -> std::process::Output {
     let mut child = KillOnDrop(child);
-    let deadline = Instant::now() + limit;
-    while child.0.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "the process did not exit within {limit:?}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let mut out = std::process::Output { status: child.0.wait().unwrap(), stdout: Vec::new(), stderr: Vec::new() };
+    let status = child.exit_within(limit);
+    let mut out = std::process::Output { status, stdout: Vec::new(), stderr: Vec::new() };
     if let Some(mut e) = child.0.stderr.take() {
         let _ = e.read_to_end(&mut out.stderr);
     }
