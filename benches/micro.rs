@@ -1,10 +1,10 @@
 //! Micro-benchmarks: request-head parsing against httparse, response encoding, buffer free
-//! lists. Run: `cargo bench --bench micro`. Allocations per iteration come from divan's
+//! lists, routing against matchit alone. Run: `cargo bench --features internals --bench micro`. Allocations per iteration come from divan's
 //! AllocProfiler (like Go's -benchmem).
 
 use divan::counter::BytesCount;
 use divan::{black_box, Bencher};
-use shockwave::internals::{Encoder, HeadParser, Pool};
+use shockwave::internals::{Encoder, Fixture, HeadParser, Pool};
 
 #[global_allocator]
 static ALLOC: divan::AllocProfiler = divan::AllocProfiler::system();
@@ -81,4 +81,68 @@ fn pool_acquire_release(b: Bencher, size: usize) {
     static POOL: std::sync::OnceLock<Pool> = std::sync::OnceLock::new();
     let pool = POOL.get_or_init(Pool::default);
     b.bench(|| pool.cycle(black_box(size)));
+}
+
+/// The 50 routes of `examples/routed`: `/`, resources with ids, nested resources, a catch-all.
+fn routes() -> Vec<String> {
+    let mut v = vec!["/".to_string()];
+    for r in ["users", "orders", "items", "carts", "teams", "repos", "files"] {
+        v.push(format!("/api/{r}"));
+        v.push(format!("/api/{r}/{{id}}"));
+        v.push(format!("/api/{r}/{{id}}/history"));
+        v.push(format!("/api/{r}/{{id}}/owner"));
+        v.push(format!("/v2/{r}/{{id}}"));
+        v.push(format!("/v2/{r}/{{id}}/tags/{{tag}}"));
+        v.push(format!("/admin/{r}"));
+    }
+    v.truncate(49);
+    v.push("/static/{*path}".to_string());
+    v
+}
+
+/// Paths looked up: a static route, one parameter, two parameters, a catch-all.
+const LOOKUPS: &[&str] = &["/admin/teams", "/api/repos/12345", "/v2/files/77/tags/rust", "/static/css/site.css"];
+
+/// matchit alone: the radix-tree lookup and reading each parameter, nothing else.
+#[divan::bench(args = LOOKUPS)]
+fn route_matchit(b: Bencher, path: &str) {
+    let mut tree = matchit::Router::new();
+    for (i, r) in routes().iter().enumerate() {
+        tree.insert(r.as_str(), i).unwrap();
+    }
+    b.bench_local(|| {
+        let m = tree.at(black_box(path)).unwrap();
+        let mut n = *m.value;
+        for (k, v) in m.params.iter() {
+            n += k.len() + v.len();
+        }
+        black_box(n)
+    });
+}
+
+/// shockwave's Router answering through its handler (lookup, method, parameters kept in the
+/// request, a handler that reads one), on a worker's reused request and response.
+#[divan::bench(args = LOOKUPS)]
+fn route_router(b: Bencher, path: &str) {
+    let mut app = shockwave::Router::new();
+    for r in routes() {
+        app = app.get(&r, |req, resp| {
+            black_box(req.params().next());
+            resp.set_status(200);
+        });
+    }
+    let mut f = Fixture::new(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+    b.bench_local(|| black_box(f.run(&app)));
+}
+
+/// The same request answered by the same handler without a router: the baseline the router's
+/// share is measured against.
+#[divan::bench(args = LOOKUPS)]
+fn route_none(b: Bencher, path: &str) {
+    let h = |req: &shockwave::Request, resp: &mut shockwave::Response| {
+        black_box(req.params().next());
+        resp.set_status(200);
+    };
+    let mut f = Fixture::new(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+    b.bench_local(|| black_box(f.run(&h)));
 }

@@ -75,3 +75,34 @@ impl Pool {
         cap
     }
 }
+
+/// A parsed request and a worker's response, to run a handler over and over without sockets
+/// (the router benchmark).
+pub struct Fixture {
+    req: crate::Request,
+    resp: Response,
+}
+
+impl Fixture {
+    /// Parses `raw` (a whole request).
+    ///
+    /// # Panics
+    /// If `raw` is not a valid request.
+    pub fn new(raw: &[u8]) -> Fixture {
+        let remote = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+        let (req, resp) = crate::test::prepare(raw, remote).unwrap_or_else(|e| panic!("bad request: {}", e.reason));
+        Fixture { req, resp }
+    }
+
+    /// Runs `handler` as a worker does (route parameters cleared, response reset, encoded);
+    /// returns the status.
+    pub fn run(&mut self, handler: &dyn crate::Handler) -> u16 {
+        #[cfg(feature = "router")]
+        drop(self.req.params.take());
+        self.resp.reset();
+        handler.handle(&self.req, &mut self.resp);
+        self.resp.finish();
+        self.resp.out.clear();
+        self.resp.status()
+    }
+}

@@ -41,6 +41,7 @@ mod form;
 pub mod fuzz;
 mod handler;
 pub(crate) mod http;
+#[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;
 #[cfg(feature = "http")]

@@ -18,7 +18,7 @@
 //! ```
 
 use crate::buf::Buf;
-use crate::http::head::Span;
+use crate::http::head::{HeadError, Span};
 use crate::http::parse::{parse_head, Limits};
 use crate::http::response::{encode_error, Ctx};
 use crate::{Handler, Request, Response};
@@ -133,35 +133,44 @@ impl TestRequest {
     /// is not caught: the test fails with it.
     pub fn send<H: Handler + ?Sized>(self, handler: &H) -> TestResponse {
         let raw = self.encode();
-        let mut out = Vec::new();
-        let mut fields = Vec::new();
-        let head = match parse_head(&raw, 0, &Limits::default(), &mut fields) {
-            Ok(Some(head)) => head,
-            Ok(None) => panic!("test request head is incomplete: {:?}", String::from_utf8_lossy(&raw)),
+        let (req, mut resp) = match prepare(&raw, self.remote) {
+            Ok(pair) => pair,
             Err(e) => {
+                let mut out = Vec::new();
                 encode_error(&mut out, e.status, e.reason, None, None, self.method == "HEAD");
                 return TestResponse::parse(out);
             }
         };
-        let mut buf = Buf::alloc(raw.len());
-        buf.copy_from_slice(&raw);
-        let mut req = Request::empty();
-        req.buf = buf;
-        req.fields = fields;
-        req.body = Span(head.end, raw.len() as u32);
-        req.head = head;
-        req.remote = self.remote;
-        let mut resp = Response::new();
-        resp.set_ctx(Ctx {
-            head: head.kind == crate::http::method::MethodKind::Head,
-            minor: head.minor,
-            keep_alive: head.keep_alive(),
-            ..Ctx::default()
-        });
         handler.handle(&req, &mut resp);
         resp.finish();
         TestResponse::parse(std::mem::take(&mut resp.out))
     }
+}
+
+/// The request the server would hand a handler for `raw` (a whole request with a
+/// `Content-Length` body, if any), and a response set up to answer it.
+pub(crate) fn prepare(raw: &[u8], remote: SocketAddr) -> Result<(Request, Response), HeadError> {
+    let mut fields = Vec::new();
+    let head = match parse_head(raw, 0, &Limits::default(), &mut fields)? {
+        Some(head) => head,
+        None => panic!("test request head is incomplete: {:?}", String::from_utf8_lossy(raw)),
+    };
+    let mut buf = Buf::alloc(raw.len());
+    buf.copy_from_slice(raw);
+    let mut req = Request::empty();
+    req.buf = buf;
+    req.fields = fields;
+    req.body = Span(head.end, raw.len() as u32);
+    req.head = head;
+    req.remote = remote;
+    let mut resp = Response::with_capacity();
+    resp.set_ctx(Ctx {
+        head: head.kind == crate::http::method::MethodKind::Head,
+        minor: head.minor,
+        keep_alive: head.keep_alive(),
+        ..Ctx::default()
+    });
+    Ok((req, resp))
 }
 
 /// A response produced by [`TestRequest::send`], read back from its encoding.

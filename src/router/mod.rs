@@ -44,7 +44,7 @@ struct Endpoint {
     /// The full pattern, interned (what [`Request::route`] returns).
     pattern: &'static str,
     /// Its parameter names, interned.
-    names: Vec<&'static str>,
+    names: &'static [&'static str],
     methods: [Option<BoxHandler>; METHODS.len()],
     /// Extension methods (`PROPFIND`, `PURGE` …), by name.
     other: Vec<(String, BoxHandler)>,
@@ -60,7 +60,7 @@ impl Endpoint {
     fn new(pattern: &str) -> Endpoint {
         Endpoint {
             pattern: params::intern(pattern),
-            names: param_names(pattern).map(params::intern).collect(),
+            names: params::intern_names(&param_names(pattern).collect::<Vec<_>>()),
             methods: Default::default(),
             other: Vec::new(),
             any: None,
@@ -387,7 +387,7 @@ impl Routes {
                 e.methods.iter().all(Option::is_none) && e.any.is_none(),
                 "nested route {full:?} is already routed"
             );
-            let (pattern, names) = (e.pattern, std::mem::take(&mut e.names));
+            let (pattern, names) = (e.pattern, e.names);
             *e = Endpoint { pattern, names, ..inner };
         }
         if let Some(f) = fallback {
@@ -444,7 +444,7 @@ impl Handler for Router {
 
 impl Handler for Routes {
     fn handle(&self, req: &Request, resp: &mut Response) {
-        if req.target() == "*" {
+        if req.head.form == crate::http::uri::TargetForm::Asterisk {
             // server-wide OPTIONS (RFC 9110 §9.3.7)
             resp.set_status(204);
             resp.set_header("Allow", "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
@@ -453,11 +453,14 @@ impl Handler for Routes {
         let Ok(m) = self.tree.at(req.path()) else { return self.not_found(req, resp) };
         let e = &self.endpoints[*m.value];
         if req.params.get().is_none() {
-            match Params::new(e.pattern, &e.names, m.params.iter(), &req.buf) {
+            match Params::new(e.pattern, e.names, m.params.iter(), &req.buf) {
                 Ok(p) => {
                     let _ = req.params.set(p);
                 }
-                Err(err) => return err.write_to(req, resp),
+                Err(name) => {
+                    let msg = format!("path parameter {name} is not valid UTF-8 once decoded");
+                    return Error::bad_request(msg).write_to(req, resp);
+                }
             }
         }
         match e.handler(req) {

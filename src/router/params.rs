@@ -8,78 +8,97 @@
 //! does not grow memory).
 
 use crate::http::head::Span;
-use crate::{Error, Request};
+use crate::Request;
 use parking_lot::Mutex;
 use std::collections::HashSet;
 
 /// Parameters kept inline before spilling to the heap.
 const INLINE: usize = 6;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Item {
-    name: &'static str,
     value: Span,
     /// `value` lies in `Params::decoded` rather than in the request buffer.
     decoded: bool,
 }
 
-const EMPTY: Item = Item { name: "", value: Span(0, 0), decoded: false };
-
-/// The parameters of one matched route.
+/// The parameters of one matched route: the `i`-th value is that of `names[i]`.
 #[derive(Debug)]
 pub(crate) struct Params {
     pub route: &'static str,
-    n: usize,
+    names: &'static [&'static str],
+    n: u8,
     inline: [Item; INLINE],
     spill: Vec<Item>,
     decoded: String,
 }
 
 impl Params {
-    /// Collects `matched` (values borrowed from `path`, a slice of `buf`), decoding `%`-escapes.
+    /// Collects the values of `matched` (borrowed from a path that is a slice of `buf`, in the
+    /// order of `names`, as matchit yields them), decoding `%`-escapes. `Err` with the name of
+    /// a value that does not decode to UTF-8.
     pub(crate) fn new<'a>(
         route: &'static str,
-        names: &[&'static str],
+        names: &'static [&'static str],
         matched: impl Iterator<Item = (&'a str, &'a str)>,
         buf: &[u8],
-    ) -> Result<Params, Error> {
-        let mut p = Params { route, n: 0, inline: [EMPTY; INLINE], spill: Vec::new(), decoded: String::new() };
+    ) -> Result<Params, &'static str> {
+        let mut p =
+            Params { route, names, n: 0, inline: [Item::default(); INLINE], spill: Vec::new(), decoded: String::new() };
         let base = buf.as_ptr() as usize;
-        for (key, value) in matched {
-            let name = names.iter().copied().find(|n| *n == key).unwrap_or_else(|| intern(key));
+        for (i, (_key, value)) in matched.enumerate() {
+            debug_assert_eq!(Some(&_key), names.get(i), "matchit yields parameters in pattern order");
             let addr = value.as_ptr() as usize;
             let in_buf = addr >= base && addr + value.len() <= base + buf.len();
-            let item = if value.contains('%') || !in_buf {
-                let d = percent_encoding::percent_decode_str(value).decode_utf8().map_err(|_| {
-                    Error::bad_request(format!("path parameter {name} is not valid UTF-8 once decoded"))
-                })?;
+            let item = if !in_buf || memchr::memchr(b'%', value.as_bytes()).is_some() {
+                let d = percent_encoding::percent_decode_str(value)
+                    .decode_utf8()
+                    .map_err(|_| names.get(i).copied().unwrap_or("?"))?;
                 let s = p.decoded.len() as u32;
                 p.decoded.push_str(&d);
-                Item { name, value: Span(s, p.decoded.len() as u32), decoded: true }
+                Item { value: Span(s, p.decoded.len() as u32), decoded: true }
             } else {
                 // `value` is a slice of `buf`: its place there, from the addresses
                 let s = (addr - base) as u32;
-                Item { name, value: Span(s, s + value.len() as u32), decoded: false }
+                Item { value: Span(s, s + value.len() as u32), decoded: false }
             };
-            if p.n < INLINE {
-                p.inline[p.n] = item;
-            } else {
-                p.spill.push(item);
+            match p.inline.get_mut(i) {
+                Some(slot) => *slot = item,
+                None => p.spill.push(item),
             }
-            p.n += 1;
+            p.n = p.n.saturating_add(1);
         }
         Ok(p)
     }
 
-    fn items(&self) -> impl Iterator<Item = &Item> {
-        self.inline[..self.n.min(INLINE)].iter().chain(self.spill.iter())
+    /// `(name, item)` pairs, in order.
+    fn items(&self) -> impl Iterator<Item = (&'static str, &Item)> {
+        let n = usize::from(self.n).min(INLINE);
+        self.names.iter().copied().zip(self.inline[..n].iter().chain(self.spill.iter()))
     }
 
     fn value<'a>(&'a self, it: &Item, buf: &'a [u8]) -> &'a str {
-        let bytes = if it.decoded { it.value.of(self.decoded.as_bytes()) } else { it.value.of(buf) };
-        // request targets are ASCII; decoded values were checked as UTF-8
-        std::str::from_utf8(bytes).unwrap_or("")
+        if it.decoded {
+            // checked as UTF-8 when decoded, at char boundaries
+            self.decoded.get(it.value.0 as usize..it.value.1 as usize).unwrap_or("")
+        } else {
+            crate::http::request::ascii(it.value.of(buf)) // request targets are ASCII
+        }
     }
+}
+
+/// The process-wide copy of a route's parameter names (each distinct list leaked once).
+pub(crate) fn intern_names(names: &[&str]) -> &'static [&'static str] {
+    static LISTS: Mutex<Option<HashSet<&'static [&'static str]>>> = Mutex::new(None);
+    let names: Vec<&'static str> = names.iter().map(|n| intern(n)).collect();
+    let mut g = LISTS.lock();
+    let set = g.get_or_insert_with(HashSet::new);
+    if let Some(l) = set.get(names.as_slice()) {
+        return l;
+    }
+    let l: &'static [&'static str] = Box::leak(names.into_boxed_slice());
+    set.insert(l);
+    l
 }
 
 /// The process-wide copy of a parameter name or route pattern.
@@ -109,7 +128,7 @@ impl Request {
     /// ```
     pub fn param(&self, name: &str) -> Option<&str> {
         let p = self.params.get()?;
-        p.items().find(|it| it.name == name).map(|it| p.value(it, &self.buf))
+        p.items().find(|(n, _)| *n == name).map(|(_, it)| p.value(it, &self.buf))
     }
 
     /// Every path parameter of the matched route, in order, as `(name, decoded value)`.
@@ -124,7 +143,7 @@ impl Request {
     /// ```
     pub fn params(&self) -> impl Iterator<Item = (&str, &str)> {
         let p = self.params.get();
-        p.into_iter().flat_map(move |p| p.items().map(move |it| (it.name, p.value(it, &self.buf))))
+        p.into_iter().flat_map(move |p| p.items().map(move |(n, it)| (n, p.value(it, &self.buf))))
     }
 
     /// The pattern of the route that matched, e.g. `"/users/{id}"` (with the prefix of a
