@@ -95,6 +95,7 @@ pub(crate) struct BufPool {
 
 /// Counters of one size class, as reported by [`crate::Stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ClassStats {
     /// Buffer size of the class in bytes (0 for the oversize row).
     pub size: usize,

@@ -9,6 +9,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 /// The HTTP version of a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Version {
     /// `HTTP/1.0`
     Http10,

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 /// A snapshot of a server's counters, from [`ServerHandle::stats`](crate::ServerHandle::stats).
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Stats {
     /// Connections accepted since start.
     pub connections_accepted: u64,
