@@ -1,0 +1,139 @@
+//! The examples do what their doc comments (and the README) say, driven by the same `curl`
+//! commands: `api`, `forms` and `todo` over real sockets.
+#![cfg(all(feature = "json", feature = "cookies"))]
+
+mod common;
+
+use common::KillOnDrop;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// Starts example `name` (built with every feature) on a free port; returns it and its address.
+fn run(name: &str, env: &[(&str, &str)]) -> (KillOnDrop, String) {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
+    let built = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--all-features", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(built, "cannot build example {name}");
+    let mut child = Command::new(path)
+        .arg("127.0.0.1:0")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("the example prints its address").unwrap();
+        if let Some(i) = line.find("http://") {
+            let rest = &line[i + 7..];
+            break rest[..rest.find('/').unwrap()].to_string();
+        }
+    };
+    (KillOnDrop(child), addr)
+}
+
+fn curl(args: &[&str]) -> String {
+    let out = Command::new("curl").arg("-s").args(args).output().expect("curl (scripts/test.sh installs it)");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const JSON: [&str; 2] = ["-H", "Content-Type: application/json"];
+
+#[test]
+fn api_answers_its_curl_lines() {
+    let (_s, a) = run("api", &[]);
+    let u = format!("http://{a}/api/users");
+    assert_eq!(curl(&[&u, JSON[0], JSON[1], "-d", r#"{"name":"Ann"}"#]), r#"{"id":1,"name":"Ann"}"#);
+    assert_eq!(curl(&[&format!("{u}?limit=10")]), r#"[{"id":1,"name":"Ann"}]"#);
+    assert_eq!(curl(&[&format!("{u}/1")]), r#"{"id":1,"name":"Ann"}"#);
+    assert_eq!(
+        curl(&["-X", "PUT", &format!("{u}/1"), JSON[0], JSON[1], "-d", r#"{"name":"Ann Lee"}"#]),
+        r#"{"id":1,"name":"Ann Lee"}"#
+    );
+    assert_eq!(curl(&["-X", "DELETE", &format!("{u}/1"), "-w", "%{http_code}\n"]), "204\n");
+    assert_eq!(curl(&[&format!("{u}/1")]), r#"{"error":"no user 1"}"#);
+    assert_eq!(curl(&["-X", "PATCH", &format!("{u}/1"), "-w", "%{http_code}", "-o", "/dev/null"]), "405");
+    assert_eq!(curl(&[&format!("http://{a}/api/users/1%20x")]), r#"{"error":"the id must be a number"}"#);
+}
+
+#[test]
+fn forms_upload_streams_and_checks_the_token() {
+    let (_s, a) = run("forms", &[]);
+    let dir = std::env::temp_dir().join(format!("shockwave-forms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jar = dir.join("jar");
+    let jar = jar.to_str().unwrap();
+    let page = curl(&["-c", jar, &format!("http://{a}/")]);
+    let i = page.find("value=\"").unwrap() + 7;
+    let token = &page[i..i + 32];
+    let file = dir.join("big.bin");
+    std::fs::write(&file, vec![7u8; 3_000_000]).unwrap();
+    let up = curl(&[
+        "-b",
+        jar,
+        "-F",
+        &format!("csrf={token}"),
+        "-F",
+        &format!("file=@{}", file.display()),
+        &format!("http://{a}/upload"),
+    ]);
+    // sha256 of 3,000,000 bytes of 0x07, by Python's hashlib
+    let want = Command::new("python3")
+        .args(["-c", "import hashlib; print(hashlib.sha256(b'\\x07' * 3000000).hexdigest())"])
+        .output()
+        .unwrap();
+    assert_eq!(up, format!("big.bin: 3000000 bytes, sha256 {}", String::from_utf8_lossy(&want.stdout)));
+    let forged = curl(&[
+        "-b",
+        jar,
+        "-F",
+        "csrf=nope",
+        "-F",
+        &format!("file=@{}", file.display()),
+        "-w",
+        "%{http_code}",
+        "-o",
+        "/dev/null",
+        &format!("http://{a}/upload"),
+    ]);
+    assert_eq!(forged, "403");
+    let hi = curl(&[
+        "-b",
+        jar,
+        "--data-urlencode",
+        &format!("csrf={token}"),
+        "--data-urlencode",
+        "name=Zoë",
+        &format!("http://{a}/hello"),
+    ]);
+    assert_eq!(hi, "<p>Hello, Zoë!</p>\n");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn todo_keeps_its_data_in_sqlite() {
+    let db = std::env::temp_dir().join(format!("shockwave-todo-e2e-{}.db", std::process::id()));
+    let db = db.to_str().unwrap().to_string();
+    let (s, a) = run("todo", &[("TODO_DB", &db), ("TODO_QUIET", "1")]);
+    let t = format!("http://{a}/todos");
+    assert_eq!(
+        curl(&[&t, JSON[0], JSON[1], "-d", r#"{"title":"write docs"}"#]),
+        r#"{"id":1,"title":"write docs","done":false}"#
+    );
+    assert_eq!(
+        curl(&["-X", "PATCH", &format!("{t}/1"), JSON[0], JSON[1], "-d", r#"{"done":true}"#]),
+        r#"{"id":1,"title":"write docs","done":true}"#
+    );
+    drop(s); // restart: the data is on disk
+    let (_s, a) = run("todo", &[("TODO_DB", &db), ("TODO_QUIET", "1")]);
+    let t = format!("http://{a}/todos");
+    assert_eq!(curl(&[&t]), r#"[{"id":1,"title":"write docs","done":true}]"#);
+    assert_eq!(curl(&["-X", "DELETE", &format!("{t}/1"), "-w", "%{http_code}\n"]), "204\n");
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{db}{ext}"));
+    }
+}
