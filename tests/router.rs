@@ -51,6 +51,15 @@ fn start() -> ServerHandle {
 }
 
 #[test]
+fn the_readmes_unit_test_holds() {
+    let app = app();
+    let resp = shockwave::test::request("GET", "/api/users/7?verbose=1").send(&app);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.header("content-type"), Some("application/json"));
+    assert_eq!(resp.text(), r#"{"id":7,"name":"user 7 true"}"#);
+}
+
+#[test]
 fn raw_requests_get_routes_errors_head_options_and_405() {
     let s = start();
     let a = s.local_addr();
