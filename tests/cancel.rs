@@ -76,3 +76,17 @@ fn a_waiting_client_is_not_cancelled() {
     }
     s.shutdown();
 }
+
+#[test]
+fn curl_giving_up_is_seen_by_the_handler() {
+    let (s, started, seen) = server(true);
+    let url = format!("http://{}/long", s.local_addr());
+    let out = std::process::Command::new("curl")
+        .args(["-s", "-m", "1", &url])
+        .output()
+        .expect("curl (scripts/test.sh installs it)");
+    assert!(!out.status.success(), "curl should have timed out");
+    started.recv_timeout(Duration::from_secs(10)).expect("handler started");
+    assert!(seen.recv_timeout(Duration::from_secs(30)).expect("handler finished").is_some());
+    s.shutdown();
+}
