@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need (curl, python3, prlimit, go), runs every test
 # target and the doctests, the shared RFC 9112 conformance sets against examples/echo, and
-# examples/hello and examples/echo behind real nginx and HAProxy (scripts/proxies.sh).
+# examples/hello and examples/echo behind real nginx and HAProxy (scripts/proxies.sh), and headless
+# Chromium driving examples/forms through Playwright (scripts/browser.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh curl python3 prlimit:util-linux
@@ -11,5 +12,6 @@ cargo build --examples   # tests/limits.rs runs examples/hello as a subprocess
 # every feature on: the feature-gated APIs are tested (and their doc examples run) too
 cargo test --all-targets --all-features
 cargo test --doc --all-features
+scripts/browser.sh
 scripts/conformance.sh
 scripts/proxies.sh
