@@ -34,7 +34,8 @@ if ! cmp -s tests/browser/package-lock.json "$node_dir/package-lock.json" ||
         { rm -f "$node_dir/package-lock.json"; skip "cannot install playwright-core with npm"; }
 fi
 
-cargo build --quiet --example forms --features cookies
+# every feature on, as scripts/test.sh builds the tests: the library is compiled once
+cargo build --quiet --example forms --all-features
 work=$(mktemp -d)
 server=""
 cleanup() {
