@@ -253,7 +253,9 @@ impl Request {
     ///
     /// ```
     /// use shockwave::{Request, Response};
-    /// let handler = |req: &Request, resp: &mut Response| resp.write_body(req.header("accept-language").unwrap_or("en"));
+    /// let handler = |req: &Request, resp: &mut Response| {
+    ///     resp.write_body(req.header("accept-language").unwrap_or("en"));
+    /// };
     /// let resp = shockwave::test::request("GET", "/").header("Accept-Language", "fr-CH").send(&handler);
     /// assert_eq!(resp.text(), "fr-CH");
     /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "en");
