@@ -231,6 +231,7 @@ impl Builder {
         ///
         /// ```
         /// use std::time::Duration;
+        /// // let go of clients that stop reading their answer for 5 s
         /// let server = shockwave::Server::builder().write_timeout(Duration::from_secs(5)).bind("127.0.0.1:0")?;
         /// # Ok::<(), std::io::Error>(())
         /// ```
@@ -306,7 +307,8 @@ impl Builder {
         /// Open connections; beyond it new ones wait in the kernel's backlog. Default: 16384.
         ///
         /// ```
-        /// let server = shockwave::Server::builder().max_connections(1000).bind("127.0.0.1:0")?;
+        /// // under a limit of 1024 file descriptors (`ulimit -n`), leave some for files and the server
+        /// let server = shockwave::Server::builder().max_connections(900).bind("127.0.0.1:0")?;
         /// # Ok::<(), std::io::Error>(())
         /// ```
         max_connections: usize => |c, v| c.max_connections = v.max(1);
@@ -317,7 +319,7 @@ impl Builder {
         /// header timeout starts once they are handed over). Zero turns it off. Default: 1 s.
         ///
         /// ```
-        /// // hand every connection over at once (say, for a protocol where the server speaks first)
+        /// // accept each connection as soon as it is made, before its first bytes arrive
         /// let server = shockwave::Server::builder().defer_accept(std::time::Duration::ZERO).bind("127.0.0.1:0")?;
         /// # Ok::<(), std::io::Error>(())
         /// ```
@@ -326,6 +328,7 @@ impl Builder {
         /// Default: no limit.
         ///
         /// ```
+        /// // no single client may hold more than 64 connections (clients behind one NAT share an IP)
         /// let server = shockwave::Server::builder().max_connections_per_ip(64).bind("127.0.0.1:0")?;
         /// # Ok::<(), std::io::Error>(())
         /// ```
