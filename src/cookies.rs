@@ -118,6 +118,15 @@ impl Response {
 
     /// Adds a signed cookie (feature `cookies-secure`): the value stays readable, a
     /// signature computed with `key` makes it tamper-evident. See [`Request::signed_cookie`].
+    ///
+    /// ```
+    /// use shockwave::cookie::{Cookie, Key};
+    /// let key = Key::generate(); // keep one key for the app's life: what it signed verifies with it
+    /// let mut resp = shockwave::Response::default();
+    /// resp.add_signed_cookie(&key, Cookie::build(("user", "ann")).path("/").build());
+    /// let line = resp.header("set-cookie").unwrap();
+    /// assert!(line.starts_with("user=") && line.ends_with("ann; Path=/"), "{line}"); // signature, then the value
+    /// ```
     #[cfg(feature = "cookies-secure")]
     pub fn add_signed_cookie(&mut self, key: &cookie::Key, cookie: Cookie<'static>) {
         let mut jar = cookie::CookieJar::new();
@@ -129,6 +138,15 @@ impl Response {
 
     /// Adds a private cookie (feature `cookies-secure`): encrypted and authenticated with
     /// `key`. See [`Request::private_cookie`].
+    ///
+    /// ```
+    /// use shockwave::cookie::{Cookie, Key};
+    /// let key = Key::generate();
+    /// let mut resp = shockwave::Response::default();
+    /// resp.add_private_cookie(&key, Cookie::build(("cart", "3 items")).path("/").build());
+    /// let line = resp.header("set-cookie").unwrap();
+    /// assert!(line.starts_with("cart=") && !line.contains("3 items"), "{line}");
+    /// ```
     #[cfg(feature = "cookies-secure")]
     pub fn add_private_cookie(&mut self, key: &cookie::Key, cookie: Cookie<'static>) {
         let mut jar = cookie::CookieJar::new();

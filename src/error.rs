@@ -146,16 +146,30 @@ impl Error {
     }
 
     /// The status the response gets.
+    ///
+    /// ```
+    /// assert_eq!(shockwave::Error::not_found("no such user").status(), 404);
+    /// ```
     pub fn status(&self) -> u16 {
         self.status
     }
 
     /// The message the body carries.
+    ///
+    /// ```
+    /// assert_eq!(shockwave::Error::bad_request("n must be a number").message(), "n must be a number");
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
 
     /// Whether the body is JSON (see [`json`](Self::json)).
+    ///
+    /// ```
+    /// let e = shockwave::Error::forbidden("not yours");
+    /// assert!(!e.is_json());
+    /// assert!(e.json().is_json());
+    /// ```
     pub fn is_json(&self) -> bool {
         self.json
     }

@@ -18,6 +18,21 @@ fn first<'a>(s: &'a [u8], name: &str) -> Option<Cow<'a, str>> {
 }
 
 /// An `application/x-www-form-urlencoded` body: see [`Request::form`].
+///
+/// ```
+/// use shockwave::{Error, Request, Response};
+/// let subscribe = |req: &Request, resp: &mut Response| -> Result<(), Error> {
+///     let form = req.form()?; // borrows the body: nothing is copied until a value needs decoding
+///     let email = form.get("email").ok_or_else(|| Error::bad_request("email is missing"))?;
+///     resp.write_body(format!("subscribed {email}"));
+///     Ok(())
+/// };
+/// let resp = shockwave::test::request("POST", "/subscribe")
+///     .header("Content-Type", "application/x-www-form-urlencoded")
+///     .body("email=ann%40example.com")
+///     .send(&subscribe);
+/// assert_eq!(resp.text(), "subscribed ann@example.com");
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Form<'a> {
     body: &'a [u8],
@@ -25,11 +40,39 @@ pub struct Form<'a> {
 
 impl<'a> Form<'a> {
     /// The first value of field `name`, decoded.
+    ///
+    /// ```
+    /// use shockwave::{Error, Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| -> Result<(), Error> {
+    ///     let form = req.form()?;
+    ///     resp.write_body(format!("{:?} {:?}", form.get("q"), form.get("page")));
+    ///     Ok(())
+    /// };
+    /// let resp = shockwave::test::request("POST", "/")
+    ///     .header("Content-Type", "application/x-www-form-urlencoded")
+    ///     .body("q=fish+%26+chips&q=ignored")
+    ///     .send(&handler);
+    /// assert_eq!(resp.text(), r#"Some("fish & chips") None"#);
+    /// ```
     pub fn get(&self, name: &str) -> Option<Cow<'a, str>> {
         first(self.body, name)
     }
 
     /// Every value of field `name` (a repeated field, e.g. checkboxes), in order.
+    ///
+    /// ```
+    /// use shockwave::{Error, Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| -> Result<(), Error> {
+    ///     let topics: Vec<_> = req.form()?.get_all("topic").collect();
+    ///     resp.write_body(topics.join(","));
+    ///     Ok(())
+    /// };
+    /// let resp = shockwave::test::request("POST", "/")
+    ///     .header("Content-Type", "application/x-www-form-urlencoded")
+    ///     .body("topic=rust&name=ann&topic=http")
+    ///     .send(&handler);
+    /// assert_eq!(resp.text(), "rust,http");
+    /// ```
     pub fn get_all<'n>(&self, name: &'n str) -> impl Iterator<Item = Cow<'a, str>> + 'n
     where
         'a: 'n,
@@ -38,6 +81,21 @@ impl<'a> Form<'a> {
     }
 
     /// Every `(name, value)` pair, in order.
+    ///
+    /// ```
+    /// use shockwave::{Error, Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| -> Result<(), Error> {
+    ///     for (name, value) in req.form()?.pairs() {
+    ///         resp.write_body(format!("{name}={value};"));
+    ///     }
+    ///     Ok(())
+    /// };
+    /// let resp = shockwave::test::request("POST", "/")
+    ///     .header("Content-Type", "application/x-www-form-urlencoded")
+    ///     .body("a=1&b=x+y&a=3")
+    ///     .send(&handler);
+    /// assert_eq!(resp.text(), "a=1;b=x y;a=3;");
+    /// ```
     pub fn pairs(&self) -> impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)> {
         pairs(self.body)
     }

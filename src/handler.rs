@@ -30,6 +30,22 @@ use crate::{Error, Request, Response};
 /// ```
 pub trait Handler: Send + Sync + 'static {
     /// Fills in `resp` for `req`.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// struct Hits(AtomicU64); // state shared by every worker thread
+    ///
+    /// impl shockwave::Handler for Hits {
+    ///     fn handle(&self, _req: &shockwave::Request, resp: &mut shockwave::Response) {
+    ///         let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+    ///         resp.write_body(format!("visit {n}"));
+    ///     }
+    /// }
+    ///
+    /// let hits = Hits(AtomicU64::new(0));
+    /// shockwave::test::request("GET", "/").send(&hits);
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&hits).text(), "visit 2");
+    /// ```
     fn handle(&self, req: &Request, resp: &mut Response);
 }
 
@@ -62,6 +78,30 @@ where
 /// ```
 pub trait HandlerResult {
     /// Finishes `resp` from this result.
+    ///
+    /// A [`Handler`] written as a type can keep `?` in a method of its own and finish with it:
+    ///
+    /// ```
+    /// use shockwave::{Error, Handler, HandlerResult, Request, Response};
+    /// struct Api;
+    ///
+    /// impl Api {
+    ///     fn run(&self, req: &Request, resp: &mut Response) -> Result<(), Error> {
+    ///         let id = req.query("id").ok_or_else(|| Error::bad_request("?id= is missing"))?;
+    ///         resp.write_body(format!("item {id}"));
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// impl Handler for Api {
+    ///     fn handle(&self, req: &Request, resp: &mut Response) {
+    ///         self.run(req, resp).respond(req, resp); // an Err replaces the response
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(shockwave::test::request("GET", "/?id=7").send(&Api).text(), "item 7");
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&Api).status(), 400);
+    /// ```
     fn respond(self, req: &Request, resp: &mut Response);
 }
 

@@ -90,6 +90,19 @@ where
 }
 
 /// A handler written against the `http` types: see [`from_http`].
+///
+/// It is a [`Handler`] like any other: wrap it in middleware, mount it in a router, serve it.
+///
+/// ```
+/// use shockwave::middleware::{wrap, RequestId};
+/// let legacy: shockwave::FromHttp<_> = shockwave::from_http(|_req: http::Request<Vec<u8>>| {
+///     http::Response::builder().status(http::StatusCode::ACCEPTED).body("queued").unwrap()
+/// });
+/// let app = wrap(legacy, RequestId::new());
+/// let resp = shockwave::test::request("POST", "/jobs").send(&app);
+/// assert_eq!((resp.status(), resp.text()), (202, "queued"));
+/// assert!(resp.header("x-request-id").is_some());
+/// ```
 pub struct FromHttp<F>(F);
 
 impl<F, B> Handler for FromHttp<F>

@@ -35,10 +35,41 @@ use std::time::Instant;
 /// ```
 pub trait Middleware: Send + Sync + 'static {
     /// Handles `req`, running `next` for the wrapped handler (and any middleware inside).
+    ///
+    /// ```
+    /// use shockwave::middleware::{wrap, Middleware, Next};
+    /// use shockwave::{Request, Response};
+    ///
+    /// struct Header(&'static str, &'static str);
+    ///
+    /// impl Middleware for Header {
+    ///     fn call(&self, req: &Request, resp: &mut Response, next: Next<'_>) {
+    ///         next.run(req, resp); // the handler first, then:
+    ///         resp.set_header(self.0, self.1);
+    ///     }
+    /// }
+    ///
+    /// let app = wrap(|_req: &Request, resp: &mut Response| resp.write_body("hi"), Header("X-Frame-Options", "DENY"));
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&app).header("x-frame-options"), Some("DENY"));
+    /// ```
     fn call(&self, req: &Request, resp: &mut Response, next: Next<'_>);
 }
 
 /// The rest of a middleware chain: inner middleware, then the handler.
+///
+/// ```
+/// use shockwave::middleware::{from_fn, wrap};
+/// let tag = |name: &'static str| {
+///     from_fn(move |req, resp, next| {
+///         resp.write_body(format!("{name}>"));
+///         next.run(req, resp); // everything inside this middleware
+///         resp.write_body(format!("<{name}"));
+///     })
+/// };
+/// let handler = |_req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body("handler");
+/// let app = wrap(wrap(handler, tag("inner")), tag("outer"));
+/// assert_eq!(shockwave::test::request("GET", "/").send(&app).text(), "outer>inner>handler<inner<outer");
+/// ```
 #[derive(Clone, Copy)]
 pub struct Next<'a> {
     layers: &'a [std::sync::Arc<dyn Middleware>],
@@ -51,6 +82,22 @@ impl<'a> Next<'a> {
     }
 
     /// Runs the rest of the chain on `req`.
+    ///
+    /// A middleware that does not run it answers in the handler's place:
+    ///
+    /// ```
+    /// use shockwave::middleware::{from_fn, wrap};
+    /// let maintenance = from_fn(|req, resp, next| {
+    ///     if req.path().starts_with("/admin") {
+    ///         resp.set_status(503); // the handler never runs
+    ///     } else {
+    ///         next.run(req, resp);
+    ///     }
+    /// });
+    /// let app = wrap(|_req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body("ok"), maintenance);
+    /// assert_eq!(shockwave::test::request("GET", "/admin/users").send(&app).status(), 503);
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&app).text(), "ok");
+    /// ```
     pub fn run(self, req: &Request, resp: &mut Response) {
         match self.layers.split_last() {
             Some((outer, inner)) => outer.call(req, resp, Next { layers: inner, handler: self.handler }),
@@ -66,6 +113,15 @@ impl std::fmt::Debug for Next<'_> {
 }
 
 /// A handler wrapped in a middleware: see [`wrap`].
+///
+/// ```
+/// use shockwave::middleware::{wrap, AccessLog, RequestId, Wrapped};
+/// let hello = |_req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body("hello");
+/// // RequestId runs first, so the access log's lines carry the request's ID
+/// let app: Wrapped<Wrapped<_, AccessLog>, RequestId> = wrap(wrap(hello, AccessLog::common()), RequestId::new());
+/// let resp = shockwave::test::request("GET", "/").send(&app);
+/// assert_eq!((resp.text(), resp.header("x-request-id").map(str::len)), ("hello", Some(16)));
+/// ```
 #[derive(Debug)]
 pub struct Wrapped<H, M> {
     inner: H,
@@ -96,6 +152,23 @@ impl<H: Handler, M: Middleware> Handler for Wrapped<H, M> {
 }
 
 /// A middleware written as a closure `|req, resp, next| …`: see [`from_fn`].
+///
+/// A function can return one, its closure type left unnamed:
+///
+/// ```
+/// use shockwave::middleware::{from_fn, wrap, FromFn, Next};
+/// use shockwave::{Request, Response};
+///
+/// fn no_store() -> FromFn<impl Fn(&Request, &mut Response, Next<'_>) + Send + Sync + 'static> {
+///     from_fn(|req, resp, next| {
+///         next.run(req, resp);
+///         resp.set_header("Cache-Control", "no-store");
+///     })
+/// }
+///
+/// let app = wrap(|_req: &Request, _resp: &mut Response| {}, no_store());
+/// assert_eq!(shockwave::test::request("GET", "/").send(&app).header("cache-control"), Some("no-store"));
+/// ```
 pub struct FromFn<F>(F);
 
 /// A middleware from a closure, whose argument types are inferred.
@@ -134,6 +207,12 @@ impl<F> std::fmt::Debug for FromFn<F> {
 }
 
 /// The line formats [`AccessLog`] writes.
+///
+/// ```
+/// use shockwave::middleware::AccessLog;
+/// assert!(format!("{:?}", AccessLog::common()).contains("format: Common"));
+/// assert!(format!("{:?}", AccessLog::combined()).contains("format: Combined"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LogFormat {
@@ -169,16 +248,48 @@ pub struct AccessLog {
 
 impl AccessLog {
     /// Combined Log Format to the `log` facade.
+    ///
+    /// ```
+    /// use shockwave::middleware::{wrap, AccessLog};
+    /// let (lines, log) = std::sync::mpsc::channel();
+    /// let access = AccessLog::combined().to(move |line| lines.send(line.to_string()).unwrap());
+    /// let app = wrap(|_req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body("hi"), access);
+    /// shockwave::test::request("GET", "/").header("User-Agent", "curl/8.5").send(&app);
+    /// let line = log.recv().unwrap();
+    /// assert!(line.contains(r#""GET / HTTP/1.1" 200 2 "-" "curl/8.5" "#), "{line}");
+    /// ```
     pub fn combined() -> AccessLog {
         AccessLog { format: LogFormat::Combined, sink: None }
     }
 
     /// Common Log Format to the `log` facade.
+    ///
+    /// With a logger installed (`env_logger`, `simple_logger` …), each request logs a line at level
+    /// info, target `shockwave::access`:
+    ///
+    /// ```
+    /// use shockwave::middleware::{wrap, AccessLog};
+    /// let hi = |_req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body("hi");
+    /// let app = wrap(hi, AccessLog::common());
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&app).text(), "hi");
+    /// // logs: 127.0.0.1 - - [01/Dec/2026:11:50:48 +0000] "GET / HTTP/1.1" 200 2 41µs
+    /// ```
     pub fn common() -> AccessLog {
         AccessLog { format: LogFormat::Common, sink: None }
     }
 
     /// Sends each line to `sink` instead of the `log` facade (a file, a channel, a test).
+    ///
+    /// ```
+    /// use shockwave::middleware::{wrap, AccessLog};
+    /// use std::io::Write;
+    /// let file = std::sync::Mutex::new(std::io::sink()); // or a std::fs::File
+    /// let access = AccessLog::common().to(move |line| {
+    ///     let _ = writeln!(file.lock().unwrap(), "{line}");
+    /// });
+    /// let app = wrap(|_req: &shockwave::Request, _resp: &mut shockwave::Response| {}, access);
+    /// shockwave::test::request("GET", "/").send(&app);
+    /// ```
     pub fn to(mut self, sink: impl Fn(&str) + Send + Sync + 'static) -> AccessLog {
         self.sink = Some(Box::new(sink));
         self
@@ -273,6 +384,13 @@ pub struct RequestId {
 
 impl RequestId {
     /// A request-ID middleware.
+    ///
+    /// ```
+    /// use shockwave::middleware::{wrap, RequestId};
+    /// let app = wrap(|_req: &shockwave::Request, _resp: &mut shockwave::Response| {}, RequestId::new());
+    /// let id = || shockwave::test::request("GET", "/").send(&app).header("x-request-id").unwrap().to_string();
+    /// assert_ne!(id(), id()); // a new one for each request
+    /// ```
     pub fn new() -> RequestId {
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         let seed = (t.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32);

@@ -25,6 +25,17 @@ use crate::{Handler, Request, Response};
 use std::net::SocketAddr;
 
 /// A request under construction for a test: see [`request`].
+///
+/// It is `Clone`, so one request can be sent to several handlers:
+///
+/// ```
+/// use shockwave::{Request, Response};
+/// let req = shockwave::test::request("GET", "/").header("Accept", "application/json");
+/// let v1 = |_req: &Request, resp: &mut Response| resp.write_body("v1");
+/// let v2 = |req: &Request, resp: &mut Response| resp.write_body(req.header("accept").unwrap_or(""));
+/// assert_eq!(req.clone().send(&v1).text(), "v1");
+/// assert_eq!(req.send(&v2).text(), "application/json");
+/// ```
 #[derive(Clone, Debug)]
 pub struct TestRequest {
     method: String,
@@ -131,6 +142,14 @@ impl TestRequest {
     /// would refuse before any handler runs (a malformed head, an unknown method) gets the
     /// server's own error response, and the handler is not called. A panic in the handler
     /// is not caught: the test fails with it.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| resp.write_body("ok");
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "ok");
+    /// let refused = shockwave::test::request("GET", "/page#top").send(&handler); // a client never sends a fragment
+    /// assert_eq!((refused.status(), refused.text()), (400, "Bad Request: fragment in request-target\n"));
+    /// ```
     pub fn send<H: Handler + ?Sized>(self, handler: &H) -> TestResponse {
         let raw = self.encode();
         let (req, mut resp) = match prepare(&raw, self.remote) {
@@ -174,6 +193,14 @@ pub(crate) fn prepare(raw: &[u8], remote: SocketAddr) -> Result<(Request, Respon
 }
 
 /// A response produced by [`TestRequest::send`], read back from its encoding.
+///
+/// ```
+/// use shockwave::{Request, Response};
+/// let resp = shockwave::test::request("GET", "/").send(&|_req: &Request, resp: &mut Response| resp.set_status(204));
+/// assert_eq!((resp.status(), resp.body()), (204, &b""[..]));
+/// assert!(resp.header("date").is_some()); // the server's own headers are there too
+/// println!("{resp:?}"); // status, headers and body, for a failing test's message
+/// ```
 #[derive(Clone, Debug)]
 pub struct TestResponse {
     status: u16,
@@ -196,27 +223,66 @@ impl TestResponse {
     }
 
     /// The status code.
+    ///
+    /// ```
+    /// use shockwave::{Error, Request, Response};
+    /// let handler = |_req: &Request, _resp: &mut Response| -> Result<(), Error> { Err(Error::not_found("gone")) };
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).status(), 404);
+    /// ```
     pub fn status(&self) -> u16 {
         self.status
     }
 
     /// The first value of header `name` (case-insensitive), including those the server adds
     /// (`Content-Length`, `Date`, `Connection`).
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| resp.set_content_type("text/plain");
+    /// let resp = shockwave::test::request("GET", "/").send(&handler);
+    /// assert_eq!(resp.header("Content-Type"), Some("text/plain"));
+    /// assert_eq!(resp.header("content-length"), Some("0"));
+    /// assert_eq!(resp.header("x-missing"), None);
+    /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// Every value of header `name`, in order.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| {
+    ///     resp.add_header("Set-Cookie", "a=1");
+    ///     resp.add_header("Set-Cookie", "b=2");
+    /// };
+    /// let resp = shockwave::test::request("GET", "/").send(&handler);
+    /// assert_eq!(resp.header_all("set-cookie").collect::<Vec<_>>(), ["a=1", "b=2"]);
+    /// ```
     pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// All header lines, in order.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| resp.set_header("X-Id", "7");
+    /// let resp = shockwave::test::request("GET", "/").send(&handler);
+    /// let names: Vec<&str> = resp.headers().map(|(name, _)| name).collect();
+    /// assert_eq!(names, ["Date", "X-Id", "Content-Length"]); // (no `Server` line in tests)
+    /// ```
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
         self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     /// The body.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| resp.write_body([0xff, 0x00]);
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).body(), [0xff, 0x00]);
+    /// ```
     pub fn body(&self) -> &[u8] {
         &self.body
     }
@@ -225,6 +291,12 @@ impl TestResponse {
     ///
     /// # Panics
     /// If the body is not UTF-8.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| resp.write_body("grüße");
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "grüße");
+    /// ```
     pub fn text(&self) -> &str {
         std::str::from_utf8(&self.body).expect("response body is not UTF-8")
     }

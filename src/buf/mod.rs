@@ -94,6 +94,17 @@ pub(crate) struct BufPool {
 }
 
 /// Counters of one size class, as reported by [`crate::Stats`].
+///
+/// ```
+/// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, _resp| {})?;
+/// for class in &handle.stats().buffers {
+///     let (size, free, rate) = (class.size, class.free, class.hit_rate());
+///     println!("{size:>6} B: {} acquired, {free} free, hit rate {rate:.2}", class.acquires);
+/// }
+/// assert_eq!(handle.stats().buffers.last().map(|c| c.size), Some(0)); // the oversize row
+/// handle.shutdown();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClassStats {
@@ -111,6 +122,13 @@ pub struct ClassStats {
 
 impl ClassStats {
     /// Fraction of acquires served without allocating (1.0 when nothing was acquired).
+    ///
+    /// ```
+    /// let mut class = shockwave::ClassStats::default();
+    /// assert_eq!(class.hit_rate(), 1.0); // nothing acquired yet
+    /// (class.acquires, class.hits, class.misses) = (4, 3, 1);
+    /// assert_eq!(class.hit_rate(), 0.75);
+    /// ```
     pub fn hit_rate(&self) -> f64 {
         if self.acquires == 0 {
             1.0

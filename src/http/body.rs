@@ -140,6 +140,18 @@ impl BodyStream {
 /// the body timeout, and `UnexpectedEof` when it disconnects mid-body; the server then closes
 /// the connection after the response. A reader made after the body was taken by an earlier
 /// one fails at once (see [`Request::body_reader`](crate::Request::body_reader)).
+///
+/// ```
+/// use shockwave::{Request, Response};
+/// use std::io::Read;
+/// let shout = |req: &Request, resp: &mut Response| -> std::io::Result<()> {
+///     let mut text = String::new();
+///     req.body_reader().read_to_string(&mut text)?;
+///     resp.write_body(text.to_uppercase());
+///     Ok(())
+/// };
+/// assert_eq!(shockwave::test::request("POST", "/").body("hey").send(&shout).text(), "HEY");
+/// ```
 pub struct BodyReader<'a> {
     pub(crate) buffered: &'a [u8],
     /// The rest on the socket; `None` when `buffered` is the whole body.

@@ -8,6 +8,15 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
 /// The HTTP version of a request.
+///
+/// ```
+/// use shockwave::{Request, Response, Version};
+/// let handler = |req: &Request, resp: &mut Response| match req.version() {
+///     Version::Http10 => resp.write_body("1.0: the connection closes unless kept alive"),
+///     _ => resp.write_body("1.1 or later"),
+/// };
+/// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "1.1 or later");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Version {
@@ -19,6 +28,11 @@ pub enum Version {
 
 impl Version {
     /// `"HTTP/1.0"` or `"HTTP/1.1"`.
+    ///
+    /// ```
+    /// assert_eq!(shockwave::Version::Http10.as_str(), "HTTP/1.0");
+    /// assert_eq!(shockwave::Version::Http11.to_string(), "HTTP/1.1"); // Display writes the same
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Version::Http10 => "HTTP/1.0",
@@ -98,16 +112,44 @@ impl Request {
     }
 
     /// The method token, e.g. `"GET"` (case-sensitive, RFC 9110 §9.1).
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let echo = |req: &Request, resp: &mut Response| resp.write_body(req.method());
+    /// assert_eq!(shockwave::test::request("DELETE", "/items/3").send(&echo).text(), "DELETE");
+    /// ```
     pub fn method(&self) -> &str {
         ascii(self.span(self.head.method))
     }
 
     /// Whether this is a `HEAD` request (its response is sent without a body).
+    ///
+    /// A handler may skip building a body nobody receives, declaring its length instead:
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let report = |req: &Request, resp: &mut Response| {
+    ///     if req.is_head() {
+    ///         resp.set_header("Content-Length", "100000");
+    ///     } else {
+    ///         resp.write_body(vec![b'x'; 100_000]); // (expensive, say)
+    ///     }
+    /// };
+    /// let head = shockwave::test::request("HEAD", "/report").send(&report);
+    /// assert_eq!((head.header("content-length"), head.body().len()), (Some("100000"), 0));
+    /// ```
     pub fn is_head(&self) -> bool {
         self.head.kind == super::method::MethodKind::Head
     }
 
     /// The request-target exactly as sent: `/path?query`, `http://host/path`, or `*`.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let echo = |req: &Request, resp: &mut Response| resp.write_body(req.target());
+    /// assert_eq!(shockwave::test::request("GET", "/a%20b?c=1").send(&echo).text(), "/a%20b?c=1");
+    /// assert_eq!(shockwave::test::request("OPTIONS", "*").send(&echo).text(), "*");
+    /// ```
     pub fn target(&self) -> &str {
         ascii(self.span(self.head.target))
     }
@@ -115,6 +157,14 @@ impl Request {
     /// The path of the target, without the query (`/` when an absolute-form target has an
     /// empty path, `*` for the asterisk-form). Not percent-decoded. (A target with a fragment
     /// is refused with 400 before any handler runs.)
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let echo = |req: &Request, resp: &mut Response| resp.write_body(req.path());
+    /// let path = |target| shockwave::test::request("GET", target).send(&echo).text().to_string();
+    /// assert_eq!(path("/a%20b?c=1"), "/a%20b");
+    /// assert_eq!(path("http://example.com?q"), "/");
+    /// ```
     pub fn path(&self) -> &str {
         let t = self.target();
         let p = match self.head.form {
@@ -144,6 +194,14 @@ impl Request {
     }
 
     /// The HTTP version.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response, Version};
+    /// let handler = |req: &Request, resp: &mut Response| {
+    ///     resp.write_body(if req.version() == Version::Http10 { "an old client" } else { "HTTP/1.1" });
+    /// };
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "HTTP/1.1");
+    /// ```
     pub fn version(&self) -> Version {
         if self.head.minor == 0 {
             Version::Http10
@@ -154,6 +212,15 @@ impl Request {
 
     /// The host the request is for: the authority of an absolute-form target (RFC 9112 §3.2.2
     /// says it wins over `Host`), else the `Host` field. `None` only for HTTP/1.0 without `Host`.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let echo = |req: &Request, resp: &mut Response| resp.write_body(req.host().unwrap_or("-"));
+    /// let plain = shockwave::test::request("GET", "/").header("Host", "example.com:8080").send(&echo);
+    /// assert_eq!(plain.text(), "example.com:8080");
+    /// let proxied = shockwave::test::request("GET", "http://other.org/x").header("Host", "example.com").send(&echo);
+    /// assert_eq!(proxied.text(), "other.org");
+    /// ```
     pub fn host(&self) -> Option<&str> {
         if let TargetForm::Absolute { authority_start, authority_end } = self.head.form {
             return Some(&self.target()[authority_start as usize..authority_end as usize]);
@@ -166,6 +233,16 @@ impl Request {
     }
 
     /// The first value of header `name` as bytes (values may hold non-UTF-8 `obs-text`).
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| {
+    ///     assert_eq!(req.header("x-name"), None); // not UTF-8
+    ///     resp.write_body(req.header_bytes("x-name").unwrap_or_default());
+    /// };
+    /// let resp = shockwave::test::request("GET", "/").header("X-Name", b"caf\xe9").send(&handler);
+    /// assert_eq!(resp.body(), b"caf\xe9");
+    /// ```
     pub fn header_bytes(&self, name: &str) -> Option<&[u8]> {
         let f = self.fields().iter().find(|f| f.name.of(&self.buf).eq_ignore_ascii_case(name.as_bytes()))?;
         Some(f.value.of(&self.buf))
@@ -173,11 +250,34 @@ impl Request {
 
     /// The first value of header `name`, if it is present and valid UTF-8 (use
     /// [`header_bytes`](Self::header_bytes) for values that may carry other bytes).
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| {
+    ///     resp.write_body(req.header("accept-language").unwrap_or("en"));
+    /// };
+    /// let resp = shockwave::test::request("GET", "/").header("Accept-Language", "fr-CH").send(&handler);
+    /// assert_eq!(resp.text(), "fr-CH");
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "en");
+    /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
         self.header_bytes(name).and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// Every value of header `name`, in the order received (repeated fields stay separate).
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| {
+    ///     let hops: Vec<_> = req.header_all("x-forwarded-for").map(String::from_utf8_lossy).collect();
+    ///     resp.write_body(hops.join(" | "));
+    /// };
+    /// let resp = shockwave::test::request("GET", "/")
+    ///     .header("X-Forwarded-For", "10.0.0.1, 10.0.0.2")
+    ///     .header("X-Forwarded-For", "10.0.0.3")
+    ///     .send(&handler);
+    /// assert_eq!(resp.text(), "10.0.0.1, 10.0.0.2 | 10.0.0.3");
+    /// ```
     pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.fields()
             .iter()
@@ -186,6 +286,17 @@ impl Request {
     }
 
     /// All header fields in the order received, as `(name, value)`.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| {
+    ///     for (name, value) in req.headers() {
+    ///         resp.write_body(format!("{name}={};", String::from_utf8_lossy(value)));
+    ///     }
+    /// };
+    /// let resp = shockwave::test::request("GET", "/").header("Accept", "*/*").send(&handler);
+    /// assert_eq!(resp.text(), "Host=localhost;Accept=*/*;"); // (the test client adds the Host)
+    /// ```
     pub fn headers(&self) -> impl ExactSizeIterator<Item = (&str, &[u8])> + '_ {
         self.fields().iter().map(move |f| (ascii(f.name.of(&self.buf)), f.value.of(&self.buf)))
     }
@@ -215,6 +326,13 @@ impl Request {
     }
 
     /// The declared `Content-Length`, if the body is length-delimited.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| resp.write_body(format!("{:?}", req.content_length()));
+    /// assert_eq!(shockwave::test::request("PUT", "/").body("abc").send(&handler).text(), "Some(3)");
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "None");
+    /// ```
     pub fn content_length(&self) -> Option<u64> {
         match self.head.framing {
             Framing::Length(n) => Some(n),
@@ -223,11 +341,27 @@ impl Request {
     }
 
     /// Whether the body uses the chunked transfer coding.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| resp.write_body(req.is_chunked().to_string());
+    /// assert_eq!(shockwave::test::request("POST", "/").body("abc").send(&handler).text(), "false");
+    /// let chunked = shockwave::test::request("POST", "/").header("Transfer-Encoding", "chunked");
+    /// assert_eq!(chunked.send(&handler).text(), "true");
+    /// ```
     pub fn is_chunked(&self) -> bool {
         self.head.framing == Framing::Chunked
     }
 
     /// Whether the client allows the connection to be reused after this request.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |req: &Request, resp: &mut Response| resp.write_body(req.keep_alive().to_string());
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "true");
+    /// let last = shockwave::test::request("GET", "/").header("Connection", "close").send(&handler);
+    /// assert_eq!((last.text(), last.header("connection")), ("false", Some("close")));
+    /// ```
     pub fn keep_alive(&self) -> bool {
         self.head.keep_alive()
     }

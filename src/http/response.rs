@@ -78,6 +78,12 @@ const CTYPE_PREFIX: &[u8] = b"Content-Type: ";
 
 /// An invalid header name was given to [`Response::try_set_header`] or
 /// [`Response::try_add_header`].
+///
+/// ```
+/// let err = shockwave::Response::default().try_add_header("X Name", "1").unwrap_err();
+/// assert_eq!(err.0, "X Name");
+/// assert_eq!(err.to_string(), r#"invalid header name "X Name": a header name must be a non-empty RFC 9110 token"#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidHeaderName(pub String);
 
@@ -91,8 +97,24 @@ impl std::error::Error for InvalidHeaderName {}
 
 /// A status code for [`Response::set_status`]: a `u16` (a plain number literal infers as
 /// one), or `http::StatusCode` with feature `http`.
+///
+/// ```
+/// use shockwave::IntoStatus;
+/// fn answer(resp: &mut shockwave::Response, code: impl IntoStatus, why: &str) {
+///     resp.set_status(code);
+///     resp.write_body(why);
+/// }
+/// let mut resp = shockwave::Response::default();
+/// answer(&mut resp, 404, "no such page");
+/// assert_eq!(resp.status(), 404);
+/// ```
 pub trait IntoStatus {
     /// The numeric code.
+    ///
+    /// ```
+    /// use shockwave::IntoStatus;
+    /// assert_eq!(503u16.into_status(), 503);
+    /// ```
     fn into_status(self) -> u16;
 }
 
@@ -285,11 +307,31 @@ impl Response {
 
     /// Body bytes of this response: streamed so far plus pending (0 for a `HEAD` request's
     /// answer, a 204 or a 304), as an access log reports them.
+    ///
+    /// ```
+    /// use shockwave::middleware::{from_fn, wrap};
+    /// let app = wrap(
+    ///     |_req: &shockwave::Request, resp: &mut shockwave::Response| resp.write_body("hello"),
+    ///     from_fn(|req, resp, next| {
+    ///         next.run(req, resp);
+    ///         assert_eq!(resp.bytes_sent(), if req.is_head() { 0 } else { 5 });
+    ///     }),
+    /// );
+    /// shockwave::test::request("GET", "/").send(&app);
+    /// shockwave::test::request("HEAD", "/").send(&app);
+    /// ```
     pub fn bytes_sent(&self) -> u64 {
         self.streamed + self.body.len() as u64
     }
 
     /// The status code (200 unless set).
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// assert_eq!(resp.status(), 200);
+    /// resp.set_status(404);
+    /// assert_eq!(resp.status(), 404);
+    /// ```
     pub fn status(&self) -> u16 {
         self.status
     }
@@ -341,6 +383,15 @@ impl Response {
     /// # Panics
     /// If `name` is not a valid header name (use [`try_set_header`](Self::try_set_header) for
     /// names that come from data).
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// resp.set_header("Cache-Control", "no-cache");
+    /// resp.set_header("cache-control", "max-age=60"); // replaces it: names are case-insensitive
+    /// assert_eq!(resp.header("Cache-Control"), Some("max-age=60"));
+    /// resp.set_header("X-Note", "one line\r\nInjected: header");
+    /// assert_eq!(resp.header("x-note"), Some("one line  Injected: header"));
+    /// ```
     pub fn set_header(&mut self, name: impl AsRef<str>, value: impl AsRef<[u8]>) {
         if let Err(e) = self.try_set_header(name.as_ref(), value) {
             panic!("{e}");
@@ -352,6 +403,16 @@ impl Response {
     ///
     /// # Panics
     /// If `name` is not a valid header name.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| {
+    ///     resp.add_header("Vary", "Accept");
+    ///     resp.add_header("Vary", "Accept-Encoding");
+    /// };
+    /// let resp = shockwave::test::request("GET", "/").send(&handler);
+    /// assert_eq!(resp.header_all("vary").collect::<Vec<_>>(), ["Accept", "Accept-Encoding"]);
+    /// ```
     pub fn add_header(&mut self, name: impl AsRef<str>, value: impl AsRef<[u8]>) {
         if let Err(e) = self.try_add_header(name.as_ref(), value) {
             panic!("{e}");
@@ -359,6 +420,16 @@ impl Response {
     }
 
     /// [`set_header`](Self::set_header) that reports an invalid name instead of panicking.
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// for (name, value) in [("X-Region", "eu"), ("bad name", "x")] {
+    ///     if let Err(e) = resp.try_set_header(name, value) {
+    ///         eprintln!("skipping a configured header: {e}");
+    ///     }
+    /// }
+    /// assert_eq!((resp.header("x-region"), resp.header("bad name")), (Some("eu"), None));
+    /// ```
     pub fn try_set_header(&mut self, name: impl AsRef<str>, value: impl AsRef<[u8]>) -> Result<(), InvalidHeaderName> {
         let name = name.as_ref();
         if !valid_name(name) {
@@ -370,6 +441,13 @@ impl Response {
     }
 
     /// [`add_header`](Self::add_header) that reports an invalid name instead of panicking.
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// assert!(resp.try_add_header("Link", "</style.css>; rel=preload").is_ok());
+    /// assert!(resp.try_add_header("Link:", "</app.js>").is_err()); // ':' is not a token character
+    /// assert_eq!(resp.header("link"), Some("</style.css>; rel=preload"));
+    /// ```
     pub fn try_add_header(&mut self, name: impl AsRef<str>, value: impl AsRef<[u8]>) -> Result<(), InvalidHeaderName> {
         let name = name.as_ref();
         if !valid_name(name) {
@@ -381,6 +459,12 @@ impl Response {
 
     /// Sets `Content-Type`, replacing any earlier value (sanitised as in
     /// [`set_header`](Self::set_header)).
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// resp.set_content_type("text/html; charset=utf-8");
+    /// assert_eq!(resp.header("content-type"), Some("text/html; charset=utf-8"));
+    /// ```
     pub fn set_content_type(&mut self, value: &str) {
         if !self.lines.is_empty() {
             self.remove_header("content-type"); // a second Content-Type added as a plain line
@@ -438,6 +522,14 @@ impl Response {
     }
 
     /// Removes every value of header `name`.
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// resp.add_header("Set-Cookie", "a=1");
+    /// resp.add_header("Set-Cookie", "b=2");
+    /// resp.remove_header("set-cookie");
+    /// assert_eq!(resp.header("set-cookie"), None);
+    /// ```
     pub fn remove_header(&mut self, name: &str) {
         if self.lines.is_empty() && self.flags & (HAS_DATE | HAS_SERVER | HAS_CTYPE) == 0 && self.declared_len.is_none()
         {
@@ -510,6 +602,19 @@ impl Response {
     /// Appends bytes to the body. The body is sent when the handler returns. For a `HEAD`
     /// request only the length is kept (for `Content-Length`), and while the status is 204 or
     /// 304, which have no body, the bytes are dropped: neither grows memory.
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| {
+    ///     resp.write_body("Hello, ");
+    ///     resp.write_body(String::from("World"));
+    ///     resp.write_body(b"!");
+    /// };
+    /// let get = shockwave::test::request("GET", "/").send(&handler);
+    /// assert_eq!((get.text(), get.header("content-length")), ("Hello, World!", Some("13")));
+    /// let head = shockwave::test::request("HEAD", "/").send(&handler);
+    /// assert_eq!((head.text(), head.header("content-length")), ("", Some("13")));
+    /// ```
     pub fn write_body(&mut self, data: impl AsRef<[u8]>) {
         let data = data.as_ref();
         if self.ctx.head {
@@ -527,6 +632,13 @@ impl Response {
     }
 
     /// Replaces the body.
+    ///
+    /// ```
+    /// let mut resp = shockwave::Response::default();
+    /// resp.write_body("draft");
+    /// resp.set_body("final");
+    /// assert_eq!(resp.body(), b"final");
+    /// ```
     pub fn set_body(&mut self, data: impl AsRef<[u8]>) {
         self.body.clear();
         self.head_bytes = 0;
@@ -534,11 +646,35 @@ impl Response {
     }
 
     /// The body written so far and not yet sent.
+    ///
+    /// ```
+    /// use shockwave::middleware::{from_fn, wrap};
+    /// let app = wrap(
+    ///     |_req: &shockwave::Request, resp: &mut shockwave::Response| resp.set_status(404),
+    ///     from_fn(|req, resp, next| {
+    ///         next.run(req, resp);
+    ///         if resp.status() == 404 && resp.body().is_empty() {
+    ///             resp.write_body("nothing here"); // a default page for bare 404s
+    ///         }
+    ///     }),
+    /// );
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&app).text(), "nothing here");
+    /// ```
     pub fn body(&self) -> &[u8] {
         &self.body
     }
 
     /// Closes the connection after this response (sends `Connection: close`).
+    ///
+    /// ```
+    /// use shockwave::{Request, Response};
+    /// let handler = |_req: &Request, resp: &mut Response| {
+    ///     resp.close(); // say, to move a client to another instance
+    ///     resp.write_body("bye");
+    /// };
+    /// let resp = shockwave::test::request("GET", "/").send(&handler);
+    /// assert_eq!((resp.text(), resp.header("connection")), ("bye", Some("close")));
+    /// ```
     pub fn close(&mut self) {
         self.flags |= CLOSE;
     }

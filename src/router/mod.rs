@@ -182,24 +182,90 @@ macro_rules! method_routes {
 
 impl Router {
     /// An empty router: every request gets `404`.
+    ///
+    /// ```
+    /// let app = shockwave::Router::new();
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&app).status(), 404);
+    /// ```
     pub fn new() -> Router {
         Router::default()
     }
 
     method_routes! {
         /// Routes `GET` (and `HEAD`, unless routed itself) requests for `path` to `handler`.
+        ///
+        /// ```
+        /// let app = shockwave::Router::new().get("/hello/{name}", |req, resp| {
+        ///     resp.write_body(format!("hello {}", req.param("name").unwrap_or("")));
+        /// });
+        /// assert_eq!(shockwave::test::request("GET", "/hello/ann").send(&app).text(), "hello ann");
+        /// let head = shockwave::test::request("HEAD", "/hello/ann").send(&app);
+        /// assert_eq!((head.header("content-length"), head.text()), (Some("9"), ""));
+        /// ```
         get "GET";
         /// Routes `POST` requests for `path` to `handler`.
+        ///
+        /// ```
+        /// let app = shockwave::Router::new().post("/notes", |req, resp| -> std::io::Result<()> {
+        ///     let note = req.body()?;
+        ///     resp.set_status(201);
+        ///     resp.write_body(format!("saved {} bytes", note.len()));
+        ///     Ok(())
+        /// });
+        /// let resp = shockwave::test::request("POST", "/notes").body("buy milk").send(&app);
+        /// assert_eq!((resp.status(), resp.text()), (201, "saved 8 bytes"));
+        /// ```
         post "POST";
         /// Routes `PUT` requests for `path` to `handler`.
+        ///
+        /// ```
+        /// let app = shockwave::Router::new().put("/files/{*path}", |req, resp| {
+        ///     resp.write_body(format!("stored {}", req.param("path").unwrap_or("")));
+        /// });
+        /// let resp = shockwave::test::request("PUT", "/files/docs/a.txt").body("text").send(&app);
+        /// assert_eq!(resp.text(), "stored docs/a.txt");
+        /// ```
         put "PUT";
         /// Routes `DELETE` requests for `path` to `handler`.
+        ///
+        /// ```
+        /// let app = shockwave::Router::new().delete("/users/{id}", |_req, resp| resp.set_status(204));
+        /// assert_eq!(shockwave::test::request("DELETE", "/users/7").send(&app).status(), 204);
+        /// assert_eq!(shockwave::test::request("GET", "/users/7").send(&app).status(), 405);
+        /// ```
         delete "DELETE";
         /// Routes `PATCH` requests for `path` to `handler`.
+        ///
+        /// ```
+        /// let app = shockwave::Router::new().patch("/users/{id}", |req, resp| {
+        ///     resp.write_body(format!("updated user {}", req.param("id").unwrap_or("")));
+        /// });
+        /// assert_eq!(shockwave::test::request("PATCH", "/users/7").send(&app).text(), "updated user 7");
+        /// ```
         patch "PATCH";
         /// Routes `HEAD` requests for `path` to `handler` (instead of the `GET` route).
+        ///
+        /// ```
+        /// let app = shockwave::Router::new()
+        ///     .get("/big", |_req, resp| resp.write_body(vec![b'x'; 1 << 20]))
+        ///     .head("/big", |_req, resp| resp.set_header("Content-Length", "1048576")); // no body built
+        /// let head = shockwave::test::request("HEAD", "/big").send(&app);
+        /// assert_eq!((head.status(), head.header("content-length")), (200, Some("1048576")));
+        /// ```
         head "HEAD";
         /// Routes `OPTIONS` requests for `path` to `handler` (instead of the automatic `204`).
+        ///
+        /// ```
+        /// let app = shockwave::Router::new()
+        ///     .get("/api", |_req, resp| resp.write_body("{}"))
+        ///     .options("/api", |_req, resp| {
+        ///         resp.set_status(204);
+        ///         resp.set_header("Access-Control-Allow-Methods", "GET");
+        ///         resp.set_header("Access-Control-Max-Age", "600");
+        ///     });
+        /// let preflight = shockwave::test::request("OPTIONS", "/api").send(&app);
+        /// assert_eq!(preflight.header("access-control-max-age"), Some("600"));
+        /// ```
         options "OPTIONS";
     }
 

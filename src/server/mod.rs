@@ -119,12 +119,35 @@ impl Builder {
     setters! {
         /// Pollers: each a `mio::Poll` with its own listener and buffers, led in turn by pool
         /// threads (there are no dedicated poller threads). Default: one per CPU.
+        ///
+        /// ```
+        /// let server = shockwave::Server::builder().pollers(2).bind("127.0.0.1:0")?; // two listening sockets
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         pollers: usize => |c, v| c.pollers = v.max(1);
         /// A fixed pool of `n` worker threads running handlers: sets both
         /// [`min_workers`](Self::min_workers) and [`max_workers`](Self::max_workers).
+        ///
+        /// ```
+        /// let handle = shockwave::Server::builder().workers(4).bind("127.0.0.1:0")?.start(|_req, _resp| {})?;
+        /// assert_eq!(handle.stats().workers, 4);
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         workers: usize => |c, v| (c.min_workers, c.max_workers) = (v.max(1), v.max(1));
         /// Worker threads always kept (they run handlers; the pool also keeps one thread per
         /// poller free to lead it). Default: 8 per CPU, at least 8.
+        ///
+        /// ```
+        /// let handle = shockwave::Server::builder()
+        ///     .min_workers(2)
+        ///     .max_workers(64)
+        ///     .bind("127.0.0.1:0")?
+        ///     .start(|_req, _resp| {})?;
+        /// assert_eq!(handle.stats().workers, 2); // until requests wait for a free worker
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         min_workers: usize => |c, v| {
             c.min_workers = v.max(1);
             c.max_workers = c.max_workers.max(c.min_workers);
@@ -135,50 +158,215 @@ impl Builder {
         /// retire after [`worker_idle_timeout`](Self::worker_idle_timeout) without work. At the
         /// maximum, requests wait in the queue, and past it are answered `503` at once.
         /// Default: 256.
+        ///
+        /// ```
+        /// // handlers that wait on a database: up to 512 threads, for the slow moments
+        /// let server = shockwave::Server::builder().max_workers(512).bind("127.0.0.1:0")?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         max_workers: usize => |c, v| {
             c.max_workers = v.max(1);
             c.min_workers = c.min_workers.min(c.max_workers);
         };
         /// How long a worker thread beyond the minimum may be idle before it retires.
         /// Default: 60 s.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// let server = shockwave::Server::builder()
+        ///     .max_workers(512)
+        ///     .worker_idle_timeout(Duration::from_secs(10)) // give threads back sooner after a burst
+        ///     .bind("127.0.0.1:0")?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         worker_idle_timeout: Duration => |c, v| c.worker_idle_timeout = v;
         /// Connections that may wait for a free worker; beyond it new requests are answered
         /// `503 Service Unavailable` at once. Default: 1024.
+        ///
+        /// ```
+        /// // answer 503 at once rather than keep many clients waiting behind slow handlers
+        /// let server = shockwave::Server::builder().queue_capacity(64).bind("127.0.0.1:0")?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         queue_capacity: usize => |c, v| c.queue_capacity = v.max(1);
         /// Time allowed for a request head once its first byte has arrived; then `408`.
         /// Default: 10 s.
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// let handle = shockwave::Server::builder()
+        ///     .read_header_timeout(std::time::Duration::from_millis(200))
+        ///     .bind("127.0.0.1:0")?
+        ///     .start(|req, resp| resp.write_body(req.method()))?;
+        /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+        /// client.write_all(b"GET / HTTP/1.1\r\n")?;
+        /// let mut answer = String::new();
+        /// client.read_to_string(&mut answer)?;
+        /// assert!(answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{answer}"); // the head never ended
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         read_header_timeout: Duration => |c, v| c.read_header_timeout = v;
         /// Time allowed for a buffered body (up to 64 KiB) once its head has arrived, and the
         /// longest wait for each read of a larger, streamed body; then `408`. Default: 30 s.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// let server = shockwave::Server::builder().body_timeout(Duration::from_secs(120)).bind("127.0.0.1:0")?;
+        /// // (uploads from slow links: each read of a large body may wait up to two minutes)
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         body_timeout: Duration => |c, v| c.body_timeout = v;
         /// How long an idle keep-alive connection is kept. Default: 60 s.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// // behind a proxy that keeps connections for 90 s, keep them longer than it does
+        /// let server = shockwave::Server::builder().idle_timeout(Duration::from_secs(120)).bind("127.0.0.1:0")?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         idle_timeout: Duration => |c, v| c.idle_timeout = v;
         /// How long a response may wait for the client to take it; then the connection is
         /// closed. Default: 30 s.
+        ///
+        /// ```
+        /// use std::time::Duration;
+        /// // let go of clients that stop reading their answer for 5 s
+        /// let server = shockwave::Server::builder().write_timeout(Duration::from_secs(5)).bind("127.0.0.1:0")?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         write_timeout: Duration => |c, v| c.write_timeout = v;
         /// Request-line plus header section; `431` beyond it. Default: 32 KiB.
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// let handle = shockwave::Server::builder()
+        ///     .max_header_bytes(1024)
+        ///     .bind("127.0.0.1:0")?
+        ///     .start(|req, resp| resp.write_body(req.method()))?;
+        /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+        /// client.write_all(format!("GET / HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n", "a".repeat(2000)).as_bytes())?;
+        /// let mut answer = String::new();
+        /// client.read_to_string(&mut answer)?;
+        /// assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         max_header_bytes: usize => |c, v| c.limits.max_head = v.max(64);
         /// Request-target; `414` beyond it. Default: 16 KiB.
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// let handle = shockwave::Server::builder()
+        ///     .max_target_bytes(100)
+        ///     .bind("127.0.0.1:0")?
+        ///     .start(|req, resp| resp.write_body(req.method()))?;
+        /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+        /// client.write_all(format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(200)).as_bytes())?;
+        /// let mut answer = String::new();
+        /// client.read_to_string(&mut answer)?;
+        /// assert!(answer.starts_with("HTTP/1.1 414 URI Too Long\r\n"), "{answer}");
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         max_target_bytes: usize => |c, v| c.limits.max_target = v.max(1);
         /// Number of header fields; `431` beyond it. Default: 100.
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// let handle = shockwave::Server::builder()
+        ///     .max_headers(2)
+        ///     .bind("127.0.0.1:0")?
+        ///     .start(|req, resp| resp.write_body(req.method()))?;
+        /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+        /// client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\n\r\n")?;
+        /// let mut answer = String::new();
+        /// client.read_to_string(&mut answer)?;
+        /// assert!(answer.starts_with("HTTP/1.1 431 "), "{answer}");
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         max_headers: usize => |c, v| c.limits.max_fields = v;
         /// Request body; `413` beyond it. Default: 8 MiB.
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// let handle = shockwave::Server::builder()
+        ///     .max_request_body(4)
+        ///     .bind("127.0.0.1:0")?
+        ///     .start(|req, resp| resp.write_body(req.method()))?;
+        /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+        /// client.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")?;
+        /// let mut answer = String::new();
+        /// client.read_to_string(&mut answer)?;
+        /// assert!(answer.starts_with("HTTP/1.1 413 Content Too Large\r\n"), "{answer}");
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         max_request_body: u64 => |c, v| c.max_request_body = v;
         /// Open connections; beyond it new ones wait in the kernel's backlog. Default: 16384.
+        ///
+        /// ```
+        /// // under a limit of 1024 file descriptors (`ulimit -n`), leave some for files and the server
+        /// let server = shockwave::Server::builder().max_connections(900).bind("127.0.0.1:0")?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         max_connections: usize => |c, v| c.max_connections = v.max(1);
         /// How long the kernel may hold a new connection until its first bytes arrive before
         /// handing it over anyway (Linux `TCP_DEFER_ACCEPT`, whole seconds). No request waits
         /// for it: a connection is accepted the moment data arrives. It saves a wake-up per
         /// connection, and connections that never speak hold no descriptor meanwhile (the
         /// header timeout starts once they are handed over). Zero turns it off. Default: 1 s.
+        ///
+        /// ```
+        /// // accept each connection as soon as it is made, before its first bytes arrive
+        /// let server = shockwave::Server::builder().defer_accept(std::time::Duration::ZERO).bind("127.0.0.1:0")?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         defer_accept: Duration => |c, v| c.defer_accept = v;
         /// Open connections per client IP address; beyond it new ones are closed at once.
         /// Default: no limit.
+        ///
+        /// ```
+        /// // no single client may hold more than 64 connections (clients behind one NAT share an IP)
+        /// let server = shockwave::Server::builder().max_connections_per_ip(64).bind("127.0.0.1:0")?;
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         max_connections_per_ip: usize => |c, v| c.max_connections_per_ip = Some(v.max(1));
         /// Requests served on one connection before it is closed. Default: no limit.
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// let handle = shockwave::Server::builder()
+        ///     .max_requests_per_conn(1)
+        ///     .bind("127.0.0.1:0")?
+        ///     .start(|req, resp| resp.write_body(req.method()))?;
+        /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+        /// client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")?;
+        /// let mut answer = String::new();
+        /// client.read_to_string(&mut answer)?;
+        /// assert!(answer.contains("\r\nConnection: close\r\n"), "{answer}"); // and the server closed it
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         max_requests_per_conn: u64 => |c, v| c.max_requests_per_conn = Some(v.max(1));
         /// Pass methods outside the IANA registry (and a few widely deployed extensions) to the
         /// handler instead of answering `501 Not Implemented`. Default: false.
+        ///
+        /// ```
+        /// use std::io::{Read, Write};
+        /// let handle = shockwave::Server::builder()
+        ///     .allow_unknown_methods(true)
+        ///     .bind("127.0.0.1:0")?
+        ///     .start(|req, resp| resp.write_body(req.method()))?;
+        /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+        /// client.write_all(b"BREW /pot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+        /// let mut answer = String::new();
+        /// client.read_to_string(&mut answer)?;
+        /// assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("BREW"), "{answer}");
+        /// handle.shutdown();
+        /// # Ok::<(), std::io::Error>(())
+        /// ```
         allow_unknown_methods: bool => |c, v| c.limits.allow_unknown_methods = v;
     }
 
@@ -186,6 +374,21 @@ impl Builder {
     ///
     /// # Panics
     /// If the value holds a control character.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let handle = shockwave::Server::builder()
+    ///     .server_header(Some("my-app/1.0"))
+    ///     .bind("127.0.0.1:0")?
+    ///     .start(|_req, resp| resp.write_body("ok"))?;
+    /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+    /// client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// let mut answer = String::new();
+    /// client.read_to_string(&mut answer)?;
+    /// assert!(answer.starts_with("HTTP/1.1 200 OK\r\nServer: my-app/1.0\r\n"), "{answer}");
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn server_header(mut self, value: Option<&str>) -> Builder {
         self.cfg.server_line = value.map(|v| {
             assert!(v.bytes().all(|b| b >= 0x20 && b != 0x7f), "invalid Server header value {v:?}");
@@ -236,6 +439,14 @@ impl Builder {
     /// resets the connections still waiting in its accept queue, so the old process must go on
     /// accepting until the new one has taken over. Default: `false`, the port is this
     /// server's alone and [`bind`](Self::bind) fails with `AddrInUse` when anything else holds it.
+    ///
+    /// ```
+    /// let old = shockwave::Server::builder().reuse_port(true).bind("127.0.0.1:0")?;
+    /// // the new instance (another process, in real life) binds the same port beside it
+    /// let new = shockwave::Server::builder().reuse_port(true).bind(old.local_addr())?;
+    /// assert_eq!(new.local_addr(), old.local_addr());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn reuse_port(mut self, shared: bool) -> Builder {
         self.cfg.reuse_port = shared;
         self
@@ -304,6 +515,18 @@ impl Builder {
 }
 
 /// A bound server, ready to start.
+///
+/// Binding first tells the address (with the port the system chose for port 0) before anything
+/// is served, and reports a port in use before any thread starts:
+///
+/// ```
+/// let server = shockwave::Server::builder().bind("127.0.0.1:0")?;
+/// let addr = server.local_addr();
+/// let handle = server.start(|_req, resp| resp.write_body("ok"))?;
+/// assert_eq!(handle.local_addr(), addr);
+/// handle.shutdown();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Server {
     cfg: Config,
@@ -313,17 +536,40 @@ pub struct Server {
 
 impl Server {
     /// A builder with the default configuration.
+    ///
+    /// ```
+    /// let server = shockwave::Server::builder().max_request_body(1 << 20).bind("127.0.0.1:0")?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn builder() -> Builder {
         Builder::default()
     }
 
     /// The bound address (with the real port when bound to port 0); `0.0.0.0:0` for a server
     /// bound to a Unix socket (see [`unix_path`](Self::unix_path)).
+    ///
+    /// ```
+    /// let server = shockwave::Server::builder().bind("127.0.0.1:0")?;
+    /// assert_eq!(server.local_addr().ip().to_string(), "127.0.0.1");
+    /// assert_ne!(server.local_addr().port(), 0); // the port the system chose
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
 
     /// The socket file of a server bound with [`Builder::bind_unix`]; `None` for TCP.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("shockwave-doc-server-{}.sock", std::process::id()));
+    /// let unix = shockwave::Server::builder().bind_unix(&path)?;
+    /// assert_eq!(unix.unix_path(), Some(path.as_path()));
+    /// assert_eq!(unix.local_addr().to_string(), "0.0.0.0:0");
+    /// drop(unix); // a server that never started removes its socket file
+    /// assert!(!path.exists());
+    /// assert_eq!(shockwave::Server::builder().bind("127.0.0.1:0")?.unix_path(), None);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn unix_path(&self) -> Option<&Path> {
         self.listeners.unix_path()
     }
@@ -346,6 +592,20 @@ impl Server {
     }
 
     /// [`start`](Self::start) for a type that implements [`Handler`].
+    ///
+    /// ```
+    /// struct Hello;
+    ///
+    /// impl shockwave::Handler for Hello {
+    ///     fn handle(&self, _req: &shockwave::Request, resp: &mut shockwave::Response) {
+    ///         resp.write_body("hello");
+    ///     }
+    /// }
+    ///
+    /// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start_handler(Hello)?;
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn start_handler(self, handler: impl Handler) -> io::Result<ServerHandle> {
         let cfg = self.cfg;
         let unix = self.listeners.unix_path().map(Path::to_path_buf);
@@ -441,16 +701,43 @@ impl Drop for Running {
 impl ServerHandle {
     /// The address the server listens on; `0.0.0.0:0` for a server bound to a Unix socket
     /// (see [`unix_path`](Self::unix_path)).
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, resp| resp.write_body("hi"))?;
+    /// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+    /// client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// let mut answer = String::new();
+    /// client.read_to_string(&mut answer)?;
+    /// assert!(answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("\r\n\r\nhi"), "{answer}");
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.local
     }
 
     /// The socket file of a server bound with [`Builder::bind_unix`]; `None` for TCP.
+    ///
+    /// ```
+    /// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, _resp| {})?;
+    /// assert_eq!(handle.unix_path(), None);
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn unix_path(&self) -> Option<&Path> {
         self.inner.unix.as_deref()
     }
 
     /// Counters and buffer-pool statistics.
+    ///
+    /// ```
+    /// let handle = shockwave::Server::builder().workers(4).bind("127.0.0.1:0")?.start(|_req, _resp| {})?;
+    /// let stats = handle.stats();
+    /// assert_eq!((stats.requests, stats.connections_open, stats.workers), (0, 0, 4));
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         Stats::collect(&self.inner.shared)
     }
@@ -492,6 +779,14 @@ impl ServerHandle {
     /// waiting, waits for the same end. Called from a handler of this server, it begins the
     /// shutdown and returns at once: the handler's own answer is sent (with
     /// `Connection: close`), and [`join`](Self::join) elsewhere sees the end.
+    ///
+    /// ```
+    /// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, resp| resp.write_body("ok"))?;
+    /// let addr = handle.local_addr();
+    /// handle.shutdown(); // returns once the server has stopped
+    /// let again = shockwave::Server::builder().bind(addr)?; // the port is free again
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn shutdown(&self) {
         pool::stop(&self.inner.shared);
         if !pool::on_own_thread(&self.inner.shared) {
@@ -505,6 +800,17 @@ impl ServerHandle {
     ///
     /// # Panics
     /// When called from one of this server's own handlers, which would wait for itself forever.
+    ///
+    /// ```
+    /// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, resp| resp.write_body("ok"))?;
+    /// let stopper = handle.clone();
+    /// std::thread::spawn(move || {
+    ///     std::thread::sleep(std::time::Duration::from_millis(50)); // say, until an admin command
+    ///     stopper.shutdown();
+    /// });
+    /// handle.join(); // returns once the other thread's shutdown has stopped the server
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn join(&self) {
         assert!(
             !pool::on_own_thread(&self.inner.shared),

@@ -5,6 +5,18 @@ use crate::buf::ClassStats;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// A snapshot of a server's counters, from [`ServerHandle::stats`](crate::ServerHandle::stats).
+///
+/// ```
+/// use std::io::{Read, Write};
+/// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, resp| resp.write_body("ok"))?;
+/// let mut client = std::net::TcpStream::connect(handle.local_addr())?;
+/// client.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+/// client.read_to_end(&mut Vec::new())?;
+/// let stats = handle.stats();
+/// assert_eq!((stats.connections_accepted, stats.requests, stats.handler_panics), (1, 1, 0));
+/// handle.shutdown();
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Stats {
@@ -62,6 +74,14 @@ impl Stats {
     }
 
     /// Fraction of buffer acquires served from the free lists, over all classes.
+    ///
+    /// ```
+    /// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, _resp| {})?;
+    /// let rate = handle.stats().buffer_hit_rate(); // 1.0 before any connection
+    /// assert!((0.0..=1.0).contains(&rate));
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn buffer_hit_rate(&self) -> f64 {
         let (a, h) = self.buffers.iter().fold((0, 0), |(a, h), s| (a + s.acquires, h + s.hits));
         if a == 0 {
