@@ -5,7 +5,7 @@ use crate::{Error, Request, Response};
 
 /// Answers requests. Implemented for every `Fn(&Request, &mut Response) -> R` closure or
 /// function that is `Send + Sync + 'static`, where `R` is `()` or `Result<(), E>`
-/// ([`HandlerResult`]), and by [`Router`](crate::Router); implement it for a type that carries
+/// ([`HandlerResult`]), and by `Router` (feature `router`); implement it for a type that carries
 /// state, and serve it with [`serve_handler`](crate::serve_handler) or
 /// [`Server::start_handler`](crate::Server::start_handler) ([`serve`](crate::serve) and
 /// [`Server::start`](crate::Server::start) take closures, whose argument types they can then

@@ -3,7 +3,7 @@
 //!
 //! A [`Middleware`] gets the request, the response and [`Next`], the rest of the chain; it may
 //! run `next` once, not at all (answering itself), and act on the response afterwards.
-//! [`wrap`] puts one around any handler; [`Router::layer`](crate::Router::layer) around a
+//! [`wrap`] puts one around any handler; `Router::layer` around a
 //! router. Wrapping is a generic type, not a box: a handler that is not wrapped pays nothing.
 
 use crate::{Handler, Request, Response};

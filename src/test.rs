@@ -1,5 +1,5 @@
 //! Running handlers without sockets, for unit tests: build a request, hand it to any
-//! [`Handler`] (a closure, a [`Router`](crate::Router), a middleware stack) and inspect the
+//! [`Handler`] (a closure, a `Router`, a middleware stack) and inspect the
 //! response it produced.
 //!
 //! The request goes through the server's own parser, so what a handler sees is what it would
