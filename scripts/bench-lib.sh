@@ -8,10 +8,13 @@ PORT="${ADDR##*:}"
 PEERS_DIR="$ROOT/benches/peers"
 PEERS_BIN="$PEERS_DIR/target/release"
 FASTHTTP_BIN="$PEERS_DIR/target/fasthttp-hello"
+FASTHTTP_JSON_BIN="$PEERS_DIR/target/fasthttp-json"
 SHOCKWAVE_BUILT="$ROOT/target/release/examples/hello"
 # The benchmarks run a private copy, so a concurrent `cargo build` (or a
 # `pkill hello`) elsewhere in the tree cannot swap or stop it mid-run.
 SHOCKWAVE_BIN="$ROOT/target/bench-peers/bin/shockwave-hello"
+# The same for the JSON example (scripts/bench-json.sh stages it there).
+SHOCKWAVE_JSON_STAGED="$ROOT/target/bench-peers/bin/shockwave-json"
 RESULTS_DIR="$ROOT/benches/results"
 WORK_DIR="$ROOT/target/bench-peers"
 BUILD_TIMEOUT="${BUILD_TIMEOUT:-1800}"
@@ -19,6 +22,11 @@ BUILD_TIMEOUT="${BUILD_TIMEOUT:-1800}"
 SERVER_PID=""
 SERVER_NAME=""
 WATCHDOG_PID=""
+# What start_server asks for: it waits until SERVER_READY_PATH answers 200, then warns unless
+# SERVER_CHECK_PATH's body is SERVER_CHECK_BODY. Callers serving something else set these.
+SERVER_READY_PATH="/"
+SERVER_CHECK_PATH="/bench/check"
+SERVER_CHECK_BODY="Hello, World!"
 
 log() { printf '[%s] %s\n' "${BENCH_TAG:-bench}" "$*" >&2; }
 warn() { printf '[%s] WARNING: %s\n' "${BENCH_TAG:-bench}" "$*" >&2; }
@@ -68,14 +76,17 @@ build_peers() {
     || die "benches/peers build failed"
 }
 
-build_fasthttp() {
+# build_go_peer DIR OUT: a Go peer in benches/peers/DIR, built offline against Debian's fasthttp.
+build_go_peer() {
   ensure_go
-  log "building fasthttp peer (go, GOPATH mode, Debian's fasthttp)"
+  log "building $1 peer (go, GOPATH mode, Debian's fasthttp)"
   mkdir -p "$PEERS_DIR/target"
-  (cd "$PEERS_DIR/fasthttp" && env -u GOFLAGS GO111MODULE=off GOPATH=/usr/share/gocode \
-     GOCACHE="$PEERS_DIR/target/go-cache" timeout "$BUILD_TIMEOUT" go build -o "$FASTHTTP_BIN" .) \
-    || die "fasthttp build failed"
+  (cd "$PEERS_DIR/$1" && env -u GOFLAGS GO111MODULE=off GOPATH=/usr/share/gocode \
+     GOCACHE="$PEERS_DIR/target/go-cache" timeout "$BUILD_TIMEOUT" go build -o "$2" .) \
+    || die "$1 build failed"
 }
+build_fasthttp() { build_go_peer fasthttp "$FASTHTTP_BIN"; }
+build_fasthttp_json() { build_go_peer fasthttp-json "$FASTHTTP_JSON_BIN"; }
 
 # Returns non-zero (with a warning) if Shockwave's example does not build.
 build_shockwave() {
@@ -104,6 +115,11 @@ server_bin() {
     tiny_http) echo "$PEERS_BIN/tiny-hello" ;;
     astra) echo "$PEERS_BIN/astra-hello" ;;
     floor) echo "$PEERS_BIN/floor" ;;
+    # TechEmpower json servers (scripts/bench-json.sh): GET /json only.
+    shockwave-json) echo "$SHOCKWAVE_JSON_STAGED" ;;
+    may-json) echo "$PEERS_BIN/may-json" ;;
+    actix-json) echo "$PEERS_BIN/actix-json" ;;
+    fasthttp-json) echo "$FASTHTTP_JSON_BIN" ;;
     */*) echo "$1" ;; # a path: a binary that serves hello like examples/hello (scripts/bench-ab.sh)
     *) return 1 ;;
   esac
@@ -170,7 +186,7 @@ start_server() {
       warn "$name exited during startup; log tail:"; tail -5 "$logf" >&2 || true
       stop_server; return 1
     fi
-    code="$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://$ADDR/" 2>/dev/null || true)"
+    code="$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://$ADDR$SERVER_READY_PATH" 2>/dev/null || true)"
     [ "$code" = 200 ] && break
     sleep 0.1
   done
@@ -187,8 +203,8 @@ start_server() {
     stop_server; return 1
   fi
   local body
-  body="$(curl -s -m 2 "http://$ADDR/bench/check" || true)"
-  [ "$body" = "Hello, World!" ] || warn "$name answered an unexpected body: '${body:0:60}'"
+  body="$(curl -s -m 2 "http://$ADDR$SERVER_CHECK_PATH" || true)"
+  [ "$body" = "$SERVER_CHECK_BODY" ] || warn "$name answered an unexpected body: '${body:0:60}'"
   log "$name started (pid $SERVER_PID${cpus:+, cpus $cpus})"
 }
 
