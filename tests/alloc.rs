@@ -44,12 +44,14 @@ fn hello(_req: &Request, resp: &mut Response) {
 
 const REQ: &[u8] = b"GET /plaintext HTTP/1.1\r\nHost: localhost\r\nUser-Agent: alloc-test\r\nAccept: */*\r\n\r\n";
 
-/// Sends `n` requests, `depth` per write, and reads every response; allocation-free.
+/// Sends `n` requests, `depth` per write, and reads every response (each with a 13-byte
+/// body); allocation-free. `batch` holds 16 copies of one request.
 fn run(c: &mut TcpStream, n: usize, depth: usize, batch: &[u8]) {
+    let one = batch.len() / 16;
     let mut buf = [0u8; 65536];
     let mut done = 0;
     while done < n {
-        c.write_all(&batch[..REQ.len() * depth]).unwrap();
+        c.write_all(&batch[..one * depth]).unwrap();
         let mut want = depth;
         let mut have = 0usize;
         while want > 0 {
@@ -77,12 +79,12 @@ fn find(h: &[u8], n: &[u8]) -> Option<usize> {
     h.windows(n.len()).position(|w| w == n)
 }
 
-#[test]
-fn steady_state_requests_allocate_nothing() {
-    let server = Server::builder().pollers(1).workers(2).bind("127.0.0.1:0").unwrap().start(hello).unwrap();
+/// Warms `server` up, then asserts that 10,000 requests of `req`, one at a time and 16 deep,
+/// allocate nothing.
+fn assert_no_allocations(server: shockwave::ServerHandle, req: &[u8]) {
     let mut c = TcpStream::connect(server.local_addr()).unwrap();
     c.set_nodelay(true).unwrap();
-    let batch: Vec<u8> = REQ.repeat(16);
+    let batch: Vec<u8> = req.repeat(16);
 
     // warm up: pools, vectors and thread-locals reach their working sizes
     run(&mut c, 2000, 1, &batch);
@@ -96,4 +98,40 @@ fn steady_state_requests_allocate_nothing() {
         assert_eq!(a, 0, "{what}: {a} allocations ({b} bytes) in 10,000 requests");
     }
     server.shutdown();
+}
+
+/// The counters are process-wide: one test at a time, from server start to shutdown.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn steady_state_requests_allocate_nothing() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::builder().pollers(1).workers(2).bind("127.0.0.1:0").unwrap().start(hello).unwrap();
+    assert_no_allocations(server, REQ);
+}
+
+/// Through a router of 50 routes, a route with two parameters, a `Result` handler and a JSON
+/// answer: still nothing allocated per request.
+#[cfg(all(feature = "router", feature = "json"))]
+#[test]
+fn routed_json_requests_allocate_nothing() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    #[derive(serde::Serialize)]
+    struct N {
+        n: u32,
+    }
+    let mut app = shockwave::Router::new();
+    for r in ["users", "orders", "items", "carts", "teams", "repos", "files"] {
+        for p in ["", "/{id}", "/{id}/history", "/{id}/owner", "/x/{id}", "/y/{id}/z"] {
+            app = app.get(&format!("/api/{r}{p}"), |_req, resp| resp.set_status(204));
+        }
+    }
+    let app = app.get("/v2/{kind}/{id}", |req, resp| -> Result<(), shockwave::Error> {
+        let n: u32 = req.param("id").unwrap_or("").parse().map_err(|_| shockwave::Error::bad_request("id"))?;
+        assert_eq!(req.param("kind"), Some("things"));
+        resp.json(&N { n })
+    });
+    let server = Server::builder().pollers(1).workers(2).bind("127.0.0.1:0").unwrap().start_handler(app).unwrap();
+    // {"n":1234567} is 13 bytes, as the counting client expects
+    assert_no_allocations(server, b"GET /v2/things/1234567 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
 }
