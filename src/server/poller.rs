@@ -246,7 +246,8 @@ impl Poller {
         self.gens[idx] = self.gens[idx].wrapping_add(1);
         let gen = self.gens[idx];
         let token = Token(idx | (gen as usize) << 32);
-        let mut source = mio::unix::SourceFd(&sock.as_raw_fd());
+        let fd = sock.as_raw_fd(); // (a named value: Rust 1.87 does not extend the temporary's life)
+        let mut source = mio::unix::SourceFd(&fd);
         if let Err(e) = self.poll.registry().register(&mut source, token, Interest::READABLE | Interest::WRITABLE) {
             log::warn!("cannot register connection from {peer}: {e}");
             self.free_idx.push(idx);
