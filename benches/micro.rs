@@ -83,22 +83,9 @@ fn pool_acquire_release(b: Bencher, size: usize) {
     b.bench(|| pool.cycle(black_box(size)));
 }
 
-/// The 50 routes of `examples/routed`: `/`, resources with ids, nested resources, a catch-all.
-fn routes() -> Vec<String> {
-    let mut v = vec!["/".to_string()];
-    for r in ["users", "orders", "items", "carts", "teams", "repos", "files"] {
-        v.push(format!("/api/{r}"));
-        v.push(format!("/api/{r}/{{id}}"));
-        v.push(format!("/api/{r}/{{id}}/history"));
-        v.push(format!("/api/{r}/{{id}}/owner"));
-        v.push(format!("/v2/{r}/{{id}}"));
-        v.push(format!("/v2/{r}/{{id}}/tags/{{tag}}"));
-        v.push(format!("/admin/{r}"));
-    }
-    v.truncate(49);
-    v.push("/static/{*path}".to_string());
-    v
-}
+#[path = "../examples/support/bench.rs"]
+mod bench;
+use bench::routes;
 
 /// Paths looked up: a static route, one parameter, two parameters, a catch-all.
 const LOOKUPS: &[&str] = &["/admin/teams", "/api/repos/12345", "/v2/files/77/tags/rust", "/static/css/site.css"];

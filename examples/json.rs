@@ -6,7 +6,10 @@
 //! `SHOCKWAVE_POLLERS` / `SHOCKWAVE_WORKERS` variables as `examples/hello`; measured by
 //! `scripts/bench-json.sh`.
 
-use shockwave::{Router, Server};
+#[path = "support/bench.rs"]
+mod bench;
+
+use shockwave::Router;
 
 #[derive(serde::Serialize)]
 struct Message {
@@ -14,15 +17,7 @@ struct Message {
 }
 
 fn main() -> std::io::Result<()> {
-    let addr =
-        std::env::args().nth(1).or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let mut builder = Server::builder();
-    if let Some(n) = env_usize("SHOCKWAVE_POLLERS") {
-        builder = builder.pollers(n);
-    }
-    if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
-        builder = builder.workers(n);
-    }
+    let (addr, builder) = bench::addr_and_builder();
     let app = Router::new().get("/json", |_req, resp| resp.json(&Message { message: "Hello, World!" })).get(
         "/plaintext",
         |_req, resp| {
@@ -34,8 +29,4 @@ fn main() -> std::io::Result<()> {
     println!("serving /json and /plaintext on http://{}/", server.local_addr());
     server.start_handler(app)?.join();
     Ok(())
-}
-
-fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok()?.parse().ok()
 }
