@@ -326,7 +326,7 @@ impl Error {
 }
 
 fn status_reason(code: u16) -> &'static str {
-    crate::http::status::reason(code).unwrap_or("Error")
+    crate::h1::status::reason(code).unwrap_or("Error")
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! a target checks; a panic is a finding.
 
 use crate::buf::BufPool;
-use crate::http::chunked::Chunked;
+use crate::h1::chunked::Chunked;
 use crate::http::head::Framing;
 use crate::http::parse::{parse_head, Limits};
 use crate::multipart::{self, Multipart, MultipartError};

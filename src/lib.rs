@@ -39,6 +39,7 @@ mod form;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;
+pub(crate) mod h1;
 mod handler;
 pub(crate) mod http;
 #[cfg(feature = "internals")]

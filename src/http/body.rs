@@ -6,9 +6,9 @@
 //! the worker, blocking with the configured body timeout, decoding chunked framing, enforcing
 //! the body limit, and sending `100 Continue` first when the client asked for it.
 
-use super::chunked::Chunked;
 use super::head::HeadError;
 use crate::buf::Buf;
+use crate::h1::chunked::Chunked;
 use crate::sys::Fd;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};

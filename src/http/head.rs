@@ -6,30 +6,9 @@
 //! the parser meets it, so no field is scanned twice.
 
 use super::method::MethodKind;
-use super::tables::TCHAR;
 use super::uri::{self, TargetForm};
-
-/// A half-open byte range `[0, 1)` in the connection buffer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Span(pub u32, pub u32);
-
-impl Span {
-    #[inline]
-    pub(crate) fn of(self, buf: &[u8]) -> &[u8] {
-        &buf[self.0 as usize..self.1 as usize]
-    }
-    #[inline]
-    pub(crate) fn len(self) -> usize {
-        (self.1 - self.0) as usize
-    }
-}
-
-/// One field line: name and value (value trimmed of surrounding whitespace).
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Field {
-    pub name: Span,
-    pub value: Span,
-}
+pub(crate) use crate::h1::field::{bad, Field, HeadError, Span};
+use crate::h1::tables::TCHAR;
 
 /// How the body of a request is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,17 +19,6 @@ pub(crate) enum Framing {
     Length(u64),
     /// `Transfer-Encoding: ..., chunked`.
     Chunked,
-}
-
-/// Why a head was refused, and the status to answer with. Every such error closes the connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct HeadError {
-    pub status: u16,
-    pub reason: &'static str,
-}
-
-pub(crate) const fn bad(reason: &'static str) -> HeadError {
-    HeadError { status: 400, reason }
 }
 
 /// A complete, validated request head.
@@ -322,7 +290,7 @@ impl Semantics {
             Some(h) if h.len() == 0 && matches!(form, TargetForm::Absolute { .. }) => {}
             Some(h) if h.len() == 0 => return Err(bad("empty Host: the target URI would have no host")),
             Some(h)
-                if !super::simd::short_host_port(buf, h.0 as usize, h.1 as usize)
+                if !crate::h1::simd::short_host_port(buf, h.0 as usize, h.1 as usize)
                     && !uri::is_host_port(h.of(buf), false) =>
             {
                 return Err(bad("invalid Host"))

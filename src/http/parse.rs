@@ -11,9 +11,9 @@
 
 use super::head::{bad, Field, Head, HeadError, Semantics, Span};
 use super::method;
-use super::simd::{scan_name, scan_target, scan_value};
-use super::tables::TCHAR;
 use super::uri;
+use crate::h1::simd::{scan_name, scan_target, scan_value};
+use crate::h1::tables::TCHAR;
 
 /// Longest method token we read before calling the request malformed; the longest registered
 /// method (`UPDATEREDIRECTREF`) has 17 bytes.

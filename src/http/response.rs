@@ -9,8 +9,9 @@
 //! reflects the server's keep-alive decision, `Date` and `Server` are added unless the handler
 //! set them.
 
-use super::{date, fmt, status};
+use super::date;
 use crate::error::ErrorPage;
+use crate::h1::{fmt, status};
 use crate::sys::Fd;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -225,7 +226,7 @@ fn push_value(out: &mut Vec<u8>, value: &[u8]) {
 
 /// `token` (RFC 9110 §5.6.2).
 fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.bytes().all(|b| super::tables::TCHAR[b as usize])
+    !n.is_empty() && n.bytes().all(|b| crate::h1::tables::TCHAR[b as usize])
 }
 
 impl Default for Response {
@@ -1004,7 +1005,7 @@ mod tests {
                 for b in 0..=255u8 {
                     let mut v = vec![b'a'; len];
                     v[pos] = b;
-                    let want = !crate::http::tables::FIELD_VALUE[b as usize] || b == b'\t';
+                    let want = !crate::h1::tables::FIELD_VALUE[b as usize] || b == b'\t';
                     assert_eq!(has_ctl(&v), want, "byte {b:#x} at {pos} of {len}");
                 }
             }

@@ -2,7 +2,7 @@
 //!
 //! Only syntax is checked here; the parser has already limited the target to visible ASCII.
 
-use super::tables::REG_NAME;
+use crate::h1::tables::REG_NAME;
 
 /// The four forms of request-target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub(crate) fn is_host_port(v: &[u8], port_required: bool) -> bool {
         }
     } else {
         // one forward pass: reg-name bytes up to an optional ':'
-        let mut i = super::simd::scan_host(v, 0);
+        let mut i = crate::h1::simd::scan_host(v, 0);
         while i < v.len() {
             let b = v[i];
             if HOST[b as usize] {

@@ -8,7 +8,7 @@
 //! that no other parser in front of the handler can read the same part differently.
 
 use super::MultipartError;
-use crate::http::tables::{FIELD_VALUE, QDTEXT, QUOTED_PAIR, TCHAR};
+use crate::h1::tables::{FIELD_VALUE, QDTEXT, QUOTED_PAIR, TCHAR};
 use std::borrow::Cow;
 use std::ops::Range;
 

@@ -414,7 +414,7 @@ impl Routes {
             (_, Some(i)) => e.methods[i].replace(handler).is_some(),
             (m, None) => {
                 assert!(
-                    !m.is_empty() && m.bytes().all(|b| crate::http::tables::TCHAR[b as usize]),
+                    !m.is_empty() && m.bytes().all(|b| crate::h1::tables::TCHAR[b as usize]),
                     "invalid method {m:?}"
                 );
                 let had = e.other.iter().any(|(n, _)| n == m);

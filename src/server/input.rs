@@ -18,8 +18,8 @@
 
 use super::config::Config;
 use crate::buf::{Buf, BufPool, CLASS_SIZES, MAX_POOLED};
+use crate::h1::chunked::Chunked;
 use crate::http::body::{BodyStream, Rest};
-use crate::http::chunked::Chunked;
 use crate::http::head::{Field, Framing, Head, HeadError, Span};
 use crate::http::method::MethodKind;
 use crate::http::parse::parse_head;

@@ -91,7 +91,7 @@ pub(crate) fn write_line(out: &mut Vec<u8>, code: u16, custom: Option<&str>) {
         (None, Some(l)) => out.extend_from_slice(l),
         _ => {
             out.extend_from_slice(b"HTTP/1.1 ");
-            crate::http::fmt::push_u64(out, code as u64);
+            crate::h1::fmt::push_u64(out, code as u64);
             out.push(b' ');
             out.extend_from_slice(custom.or(reason(code)).unwrap_or("").as_bytes());
             out.extend_from_slice(b"\r\n");

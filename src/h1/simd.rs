@@ -194,7 +194,7 @@ mod imp {
             }
             i += 16;
         }
-        super::super::tables::scan_value(s, i)
+        crate::h1::tables::scan_value(s, i)
     }
 
     #[inline]
@@ -212,7 +212,7 @@ mod imp {
             }
             i += 16;
         }
-        super::super::tables::scan_target(s, i)
+        crate::h1::tables::scan_target(s, i)
     }
 
     #[inline]
@@ -265,7 +265,7 @@ mod imp {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod imp {
-    pub(crate) use super::super::tables::{scan_target, scan_value};
+    pub(crate) use crate::h1::tables::{scan_target, scan_value};
 
     pub(crate) fn scan_name(_s: &[u8], i: usize) -> usize {
         i
@@ -285,7 +285,7 @@ pub(crate) use imp::{scan_host, scan_name, scan_target, scan_value, short_host_p
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::tables::{FIELD_VALUE, TARGET, TCHAR};
+    use crate::h1::tables::{FIELD_VALUE, TARGET, TCHAR};
 
     #[test]
     fn short_host_port_only_accepts_valid_hosts() {
@@ -325,8 +325,8 @@ mod tests {
             assert_eq!(scan_value(s, i), i);
             assert_eq!(scan_name(s, i), i);
             assert_eq!(scan_host(s, i), i);
-            assert_eq!(crate::http::tables::scan_target(s, i), i);
-            assert_eq!(crate::http::tables::scan_value(s, i), i);
+            assert_eq!(crate::h1::tables::scan_target(s, i), i);
+            assert_eq!(crate::h1::tables::scan_value(s, i), i);
         }
         assert!(!short_host_port(s, usize::MAX - 8, usize::MAX - 2));
         assert!(!short_host_port(s, s.len() - 4, s.len()));

@@ -10,7 +10,7 @@
 //! are ignored, trailer lines are validated like header fields and then dropped (they never
 //! change framing or routing, RFC 9110 §6.5.1).
 
-use super::head::{bad, HeadError};
+use super::field::{bad, HeadError};
 use super::tables::{FIELD_VALUE, QDTEXT, QUOTED_PAIR, TCHAR};
 
 /// Bytes of chunk extensions allowed on one chunk line ("ought to limit", RFC 9112 §7.1.1).

@@ -1,0 +1,12 @@
+//! Role-neutral HTTP/1.1: what a server and a client both need to read and write messages —
+//! byte-class tables and the SIMD scans over them, number formatting, status lines and
+//! reason phrases, the chunked transfer coding. Nothing here knows which side of a
+//! connection it runs on: server-only rules (request-lines, `Host`, `Expect`, the answers the
+//! server gives on its own) live in `crate::http` and `crate::server`.
+
+pub(crate) mod chunked;
+pub(crate) mod field;
+pub(crate) mod fmt;
+pub(crate) mod simd;
+pub(crate) mod status;
+pub(crate) mod tables;
