@@ -131,9 +131,7 @@ impl Response {
     pub fn add_signed_cookie(&mut self, key: &cookie::Key, cookie: Cookie<'static>) {
         let mut jar = cookie::CookieJar::new();
         jar.signed_mut(key).add(cookie);
-        for c in jar.delta() {
-            self.add_cookie(c);
-        }
+        self.add_cookies(&jar);
     }
 
     /// Adds a private cookie (feature `cookies-secure`): encrypted and authenticated with
@@ -151,6 +149,12 @@ impl Response {
     pub fn add_private_cookie(&mut self, key: &cookie::Key, cookie: Cookie<'static>) {
         let mut jar = cookie::CookieJar::new();
         jar.private_mut(key).add(cookie);
+        self.add_cookies(&jar);
+    }
+
+    /// A `Set-Cookie` line for each cookie `jar` added.
+    #[cfg(feature = "cookies-secure")]
+    fn add_cookies(&mut self, jar: &cookie::CookieJar) {
         for c in jar.delta() {
             self.add_cookie(c);
         }

@@ -198,7 +198,7 @@ impl Error {
             resp.set_body(body);
         } else if self.json {
             let mut body = Vec::with_capacity(self.message.len() + 12);
-            let ctype = ErrorPage::json().render(self.status, &self.message, &mut body);
+            let ctype = json_page(self.status, &self.message, &mut body);
             resp.set_content_type(ctype);
             resp.set_body(body);
         } else {
@@ -223,18 +223,21 @@ impl ErrorPage {
 
     /// `{"error": message}`, the page [`Builder::json_errors`](crate::Builder::json_errors) sets.
     pub(crate) fn json() -> ErrorPage {
-        ErrorPage::new(|_status, message, out| {
-            out.extend_from_slice(br#"{"error":"#);
-            json_string(out, message);
-            out.push(b'}');
-            "application/json"
-        })
+        ErrorPage::new(json_page)
     }
 
     /// Writes the body for `status` and `message` into `out`; returns its `Content-Type`.
     pub(crate) fn render(&self, status: u16, message: &str, out: &mut Vec<u8>) -> &'static str {
         (self.0)(status, message, out)
     }
+}
+
+/// `{"error": message}`: the body of [`Error::json`] errors and of [`ErrorPage::json`].
+fn json_page(_status: u16, message: &str, out: &mut Vec<u8>) -> &'static str {
+    out.extend_from_slice(br#"{"error":"#);
+    json_string(out, message);
+    out.push(b'}');
+    "application/json"
 }
 
 impl fmt::Debug for ErrorPage {

@@ -301,11 +301,10 @@ impl AccessLog {
 
     fn line(&self, req: &Request, resp: &Response, micros: u128) -> String {
         use std::fmt::Write;
-        let date = crate::http::date::format(
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
-        );
-        // "Tue, 01 Dec 2026 11:50:48 GMT" → "01/Dec/2026:11:50:48 +0000"
-        let d = String::from_utf8_lossy(&date);
+        // the server's cached `Date: Tue, 01 Dec 2026 11:50:48 GMT\r\n` (formatted once a
+        // second), rearranged as "01/Dec/2026:11:50:48 +0000"
+        let line = crate::http::date::line();
+        let d = String::from_utf8_lossy(&line[6..]);
         let mut s = String::with_capacity(160);
         let _ = write!(
             s,
