@@ -65,20 +65,7 @@ done
 [[ " $SERVERS " == *" shockwave-json "* ]] || die "SERVERS must include shockwave-json (the ratios are to it)"
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 
-WRK_PID=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$WRK_PID" ]; then
-    kill -TERM "$WRK_PID" 2>/dev/null || true
-    wait "$WRK_PID" 2>/dev/null || true
-  fi
-  stop_server
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 # ------------------------------------------------------------------ builds
 ensure_tools

@@ -20,6 +20,7 @@ WORK_DIR="$ROOT/target/bench-peers"
 BUILD_TIMEOUT="${BUILD_TIMEOUT:-1800}"
 
 SERVER_PID=""
+WRK_PID=""
 SERVER_NAME=""
 WATCHDOG_PID=""
 # What start_server asks for: it waits until SERVER_READY_PATH answers 200, then warns unless
@@ -323,4 +324,25 @@ child_ticks() {
   s="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return 0; }
   s="${s##*) }"
   awk '{print $14 + $15}' <<<"$s"
+}
+
+# On exit or interrupt: stop a wrk still running (WRK_PID), run the caller's own clean-up
+# (CLEANUP_EXTRA, a function name, if set), stop the server, and keep the exit status.
+bench_cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "$WRK_PID" ]; then # timeout(1) passes the TERM on to wrk
+    kill -TERM "$WRK_PID" 2>/dev/null || true
+    wait "$WRK_PID" 2>/dev/null || true
+  fi
+  [ -z "${CLEANUP_EXTRA:-}" ] || "$CLEANUP_EXTRA"
+  stop_server
+  exit "$rc"
+}
+
+# Installs bench_cleanup for EXIT, INT and TERM.
+trap_cleanup() {
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 }

@@ -56,16 +56,8 @@ stop_idle() {
     IDLE_PID=""
   fi
 }
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_idle
-  stop_server
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+CLEANUP_EXTRA=stop_idle
+trap_cleanup
 
 ensure_tools
 prepare_servers MEM_SERVERS

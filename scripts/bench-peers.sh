@@ -52,20 +52,7 @@ for p in $PLACEMENTS; do
   case "$p" in pinned|shared) ;; *) die "unknown placement '$p'";; esac
 done
 
-WRK_PID=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "$WRK_PID" ]; then # timeout(1) passes the TERM on to wrk
-    kill -TERM "$WRK_PID" 2>/dev/null || true
-    wait "$WRK_PID" 2>/dev/null || true
-  fi
-  stop_server
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
 # ------------------------------------------------------------------ setup
 ensure_tools
