@@ -45,6 +45,8 @@ BENCH_TAG=bench-client
 . "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 CMD_LINE="$(command_line bench-client.sh CLIENTS SCENARIOS ROUNDS DURATION WARMUP POST_BYTES PAUSE RETRY_NOISY SERVER_CPU CLIENT_CPU ADDR NO_BUILD)"
 cd "$ROOT"
+# Taken now: the results files written below would make the tree look dirty.
+SHOCKWAVE_REV="$(git_rev)"
 
 CLIENTS="${CLIENTS:-shockwave fasthttp ureq}"
 SCENARIOS="${SCENARIOS:-get1 get16 get64 post1 post16}"
@@ -382,13 +384,13 @@ MD="$RESULTS_DIR/client-$DATE_TAG.md"
   echo
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- Command: \`$CMD_LINE\`"
-  echo "- Shockwave commit: $(git_rev)"
+  echo "- Shockwave commit: $SHOCKWAVE_REV"
   echo "- Host: $(cpu_model) ($(nproc) CPUs online), kernel $(uname -r)"
   echo "- Clients: Shockwave's \`Client::send_into\` (benches/peers/src/bin/shockwave-client.rs); fasthttp $(dpkg-query -W -f='${Version}' golang-github-valyala-fasthttp-dev 2>/dev/null || echo '?') \`Client.Do\` with $(go version 2>/dev/null | awk '{print $3}' || echo 'go ?'), GOMAXPROCS 1 (fasthttp-client/main.go); ureq $(crate_version ureq), default features off (src/bin/ureq-client.rs). Each: THREADS threads/goroutines sharing one client with THREADS pooled connections, keep-alive."
   echo "- Server: the fasthttp hello peer (THREADS=1, GOMAXPROCS 1) on CPU $SERVER_CPU, \`Hello, World!\` (13 bytes) for every request; each client on CPU $CLIENT_CPU (\`taskset\`)"
   echo "- $ROUNDS rounds; per run ${WARMUP}s warm-up then ${SECS}s measured in the same process; client order reversed every other round; $PAUSE s pause between runs"
   echo "- Measured inside each tool over the measured loop: successful requests → req/s; client CPU = getrusage utime+stime of the whole client process ÷ requests; allocations and bytes per request (Go: runtime.MemStats Mallocs / TotalAlloc deltas; Rust: a counting #[global_allocator], a realloc counting as one allocation of its new size). An error = a failed request, a status other than 200 or a body other than 13 bytes."
-  echo "- server CPU % = the fasthttp server's utime+stime over the whole run (warm-up included) as % of one CPU: near 100% means the server, not the client, was the limit, and req/s then says little about the client. other load % = CPU used by other processes during the run, as % of all CPUs; ⚠ ≥ ${NOISY_PCT}% (such runs are repeated up to RETRY_NOISY=$RETRY_NOISY times; the least disturbed attempt is kept)."
+  echo "- server CPU % = the fasthttp server's utime+stime over the whole run (warm-up included) as % of one CPU: near 100% means the server, not the client, was the limit, and req/s then says little about the client. other load % = CPU used by other processes during the run, as % of all CPUs, median over the rounds; ⚠ = at least one round at ≥ ${NOISY_PCT}% (such runs are repeated up to RETRY_NOISY=$RETRY_NOISY times; the least disturbed attempt is kept)."
   echo "- Ratios: within each round, then the median over the rounds (each round's value in the column after it; ⚠ = that round was disturbed or had errors)."
   if [ -n "$SKIPPED" ]; then
     echo
