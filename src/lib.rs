@@ -32,6 +32,7 @@
 compile_error!("Shockwave runs on Linux: it uses Linux-only socket options and system calls (see src/sys.rs)");
 
 pub(crate) mod buf;
+pub(crate) mod client;
 #[cfg(feature = "cookies")]
 mod cookies;
 mod error;
