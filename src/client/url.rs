@@ -259,7 +259,7 @@ impl Url {
 /// before a ':' that comes before any '/', '?' or '#'; `None` when `s` has no scheme.
 fn scheme_len(s: &str) -> Option<usize> {
     let colon = s.find(':')?;
-    let name = s[..colon].as_bytes();
+    let name = &s.as_bytes()[..colon];
     let ok = name.first()?.is_ascii_alphabetic()
         && name.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'));
     ok.then_some(colon)
@@ -454,7 +454,7 @@ mod tests {
             ("http://h:08080/p", Scheme::Http, "h", 8080, "h:8080", "/p", "http://h:8080"),
             ("http://h:65535/", Scheme::Http, "h", 65535, "h:65535", "/", "http://h:65535"),
             ("http://h:1", Scheme::Http, "h", 1, "h:1", "/", "http://h:1"),
-            ("http://127.0.0.1:3000/x", Scheme::Http, "127.0.0.1", 3000, "127.0.0.1:3000", "/x", "http://127.0.0.1:3000"),
+            ("http://127.0.0.1:3/x", Scheme::Http, "127.0.0.1", 3, "127.0.0.1:3", "/x", "http://127.0.0.1:3"),
             ("http://[::1]", Scheme::Http, "::1", 80, "[::1]", "/", "http://[::1]:80"),
             ("http://[0:0::1]/", Scheme::Http, "::1", 80, "[0:0::1]", "/", "http://[::1]:80"),
             ("http://[FE80::A]:81/", Scheme::Http, "fe80::a", 81, "[FE80::A]:81", "/", "http://[fe80::a]:81"),
@@ -465,9 +465,10 @@ mod tests {
             ("http://h/caf\u{e9}?q=\u{20ac}", Scheme::Http, "h", 80, "h", "/caf%C3%A9?q=%E2%82%AC", "http://h:80"),
             ("http://h/a/../b/./c", Scheme::Http, "h", 80, "h", "/a/../b/./c", "http://h:80"),
             ("http://h/{x}|\"^`", Scheme::Http, "h", 80, "h", "/{x}|\"^`", "http://h:80"),
-            ("http://a-b_c~d.e!$&'()*+,;=/", Scheme::Http, "a-b_c~d.e!$&'()*+,;=", 80, "a-b_c~d.e!$&'()*+,;=", "/", "http://a-b_c~d.e!$&'()*+,;=:80"),
+            ("http://a-b_c~d.e/", Scheme::Http, "a-b_c~d.e", 80, "a-b_c~d.e", "/", "http://a-b_c~d.e:80"),
+            ("http://!$&'()*+,;=/", Scheme::Http, "!$&'()*+,;=", 80, "!$&'()*+,;=", "/", "http://!$&'()*+,;=:80"),
             ("http://ex%41mple/", Scheme::Http, "ex%41mple", 80, "ex%41mple", "/", "http://ex%41mple:80"),
-            ("hTTpS://WWW.x.org:8443/A?B", Scheme::Https, "www.x.org", 8443, "WWW.x.org:8443", "/A?B", "https://www.x.org:8443"),
+            ("hTTpS://WwW.X:8443/A?B", Scheme::Https, "www.x", 8443, "WwW.X:8443", "/A?B", "https://www.x:8443"),
         ];
         for &(s, scheme, host, port, authority, pq, key) in cases {
             let u = Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
@@ -631,7 +632,11 @@ mod tests {
         ];
         for &(loc, key, authority, port, pq) in cases {
             let u = base.join(loc).unwrap_or_else(|e| panic!("{loc}: {e}"));
-            assert_eq!((u.pool_key(), u.authority(), u.port(), u.path_and_query()), (key, authority, port, pq), "{loc}");
+            assert_eq!(
+                (u.pool_key(), u.authority(), u.port(), u.path_and_query()),
+                (key, authority, port, pq),
+                "{loc}"
+            );
         }
         for loc in ["ftp://h/", "//u:p@h/", "///p", "/a b", "p%", "mailto:x@y"] {
             assert!(base.join(loc).is_err(), "{loc}");
