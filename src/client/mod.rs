@@ -2,4 +2,7 @@
 
 // used by the client, landing next
 #[allow(dead_code)]
+pub(crate) mod connect;
+// used by the client, landing next
+#[allow(dead_code)]
 pub(crate) mod url;
