@@ -11,3 +11,4 @@ pub(crate) mod framing;
 pub(crate) mod simd;
 pub(crate) mod status;
 pub(crate) mod tables;
+pub(crate) mod write;
