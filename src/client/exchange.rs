@@ -166,15 +166,17 @@ impl Client {
                 match self.read_head(conn, method, resp, &wait, true) {
                     Ok(Some(h)) => return Ok((h, false)),
                     Ok(None) => {}
-                    Err(f) if matches!(f.err.kind(), Kind::Timeout) && f.nothing_received => {}
+                    Err(f) if f.err.is_timeout() && !conn.has_unread() => {} // no answer yet: send it
                     Err(f) => return Err(f),
                 }
             }
             if let Err(f) = send_body(conn, body, dl) {
                 // A server that refuses a body (413) answers and closes while it arrives:
                 // its answer is worth more than our write error.
-                if let Ok(Some(h)) = self.read_head(conn, method, resp, dl, false) {
-                    return Ok((h, false));
+                if f.err.kind() == Kind::Io {
+                    if let Ok(Some(h)) = self.read_head(conn, method, resp, dl, false) {
+                        return Ok((h, false));
+                    }
                 }
                 return Err(f);
             }
@@ -255,7 +257,7 @@ impl Client {
 }
 
 /// Encodes the request line and header section into `out`.
-fn encode_head(out: &mut Vec<u8>, method: &str, url: &Url, headers: &Headers, body: &Outgoing<'_>, ua: Option<&str>) {
+pub(crate) fn encode_head(out: &mut Vec<u8>, method: &str, url: &Url, headers: &Headers, body: &Outgoing<'_>, ua: Option<&str>) {
     out.clear();
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');

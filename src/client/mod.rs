@@ -28,12 +28,12 @@ mod config;
 mod conn;
 mod connect;
 mod error;
-mod exchange;
-mod head;
+pub(crate) mod exchange;
+pub(crate) mod head;
 mod pool;
-mod request;
+pub(crate) mod request;
 mod response;
-mod url;
+pub(crate) mod url;
 
 pub use config::Builder;
 pub use error::{Error, Kind};
