@@ -67,6 +67,39 @@ fn parse_httparse(b: Bencher, name: &str) {
     });
 }
 
+/// A typical API response head (nginx-style, 8 fields).
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 12:00:00 GMT\r\n\
+Content-Type: application/json; charset=utf-8\r\nContent-Length: 1234\r\nConnection: keep-alive\r\n\
+Cache-Control: no-cache, private\r\nX-Request-Id: 5f1c0a9e-8d2b-4c3e-9f47-0e6b2a1d7c55\r\n\
+Vary: Accept-Encoding\r\n\r\n";
+
+#[divan::bench]
+fn parse_response_shockwave(b: Bencher) {
+    let mut p = shockwave::internals::ResponseParser::default();
+    assert_eq!(p.parse(RESPONSE), Ok(Some(RESPONSE.len())));
+    b.counter(BytesCount::of_slice(RESPONSE)).bench_local(|| p.parse(black_box(RESPONSE)));
+}
+
+#[divan::bench]
+fn parse_response_httparse(b: Bencher) {
+    b.counter(BytesCount::of_slice(RESPONSE)).bench_local(|| {
+        let mut headers = [httparse::EMPTY_HEADER; 48];
+        let mut r = httparse::Response::new(&mut headers);
+        let n = r.parse(black_box(RESPONSE)).unwrap();
+        assert!(n.is_complete());
+        n.unwrap()
+    });
+}
+
+/// The client's request head: request line, Host, User-Agent and three set headers.
+#[divan::bench]
+fn encode_request(b: Bencher) {
+    let headers = [("Accept", "application/json"), ("Authorization", "Bearer abcdef0123456789"), ("X-Trace", "1")];
+    let mut e = shockwave::internals::RequestEncoder::new("http://api.example.com:8080/v1/users/42?fields=name", &headers);
+    let n = e.encode();
+    b.counter(BytesCount::new(n)).bench_local(|| e.encode());
+}
+
 #[divan::bench]
 fn encode_hello(b: Bencher) {
     let mut e = Encoder::default();

@@ -106,3 +106,48 @@ impl Fixture {
         self.resp.status()
     }
 }
+
+/// The client's response-head parser with a reusable field list.
+#[derive(Default)]
+pub struct ResponseParser {
+    fields: Vec<Field>,
+}
+
+impl ResponseParser {
+    /// Parses a response head: `Ok(Some(head length))`, `Ok(None)` if partial, or the reason.
+    pub fn parse(&mut self, buf: &[u8]) -> Result<Option<usize>, &'static str> {
+        use crate::client::head::{parse_response, Limits};
+        self.fields.clear();
+        let lim = Limits { max_head: 64 * 1024, max_fields: 100 };
+        match parse_response(buf, &lim, false, &mut self.fields) {
+            Ok(Some(h)) => Ok(Some(h.end)),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e.reason),
+        }
+    }
+}
+
+/// The client's request encoder with a reused output buffer.
+pub struct RequestEncoder {
+    req: crate::client::Request,
+    out: Vec<u8>,
+}
+
+impl RequestEncoder {
+    /// Encodes requests for `url` with the given extra headers.
+    pub fn new(url: &str, headers: &[(&str, &str)]) -> RequestEncoder {
+        let mut req = crate::client::Request::get(url).expect("valid URL");
+        for (n, v) in headers {
+            req.add_header(n, v);
+        }
+        RequestEncoder { req, out: Vec::new() }
+    }
+
+    /// Encodes the request head as the client sends it (with a `User-Agent`); returns its length.
+    pub fn encode(&mut self) -> usize {
+        use crate::client::request::Outgoing;
+        let r = &self.req;
+        crate::client::exchange::encode_head(&mut self.out, &r.method, &r.url, &r.headers, &Outgoing::Empty, Some("shockwave/0.1.0"));
+        self.out.len()
+    }
+}

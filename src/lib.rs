@@ -31,7 +31,12 @@
 #[cfg(not(target_os = "linux"))]
 compile_error!("Shockwave runs on Linux: it uses Linux-only socket options and system calls (see src/sys.rs)");
 
+// first: its `syscall!` macro is used by the modules below
+#[macro_use]
+pub(crate) mod sys;
+
 pub(crate) mod buf;
+pub mod client;
 #[cfg(feature = "cookies")]
 mod cookies;
 mod error;
@@ -54,11 +59,10 @@ pub mod multipart;
 #[cfg(feature = "router")]
 mod router;
 pub(crate) mod server;
-#[macro_use]
-pub(crate) mod sys;
 pub mod test;
 
 pub use buf::ClassStats;
+pub use client::Client;
 #[cfg(feature = "cookies")]
 #[doc(no_inline)]
 pub use cookie;

@@ -135,3 +135,53 @@ fn routed_json_requests_allocate_nothing() {
     // {"n":1234567} is 13 bytes, as the counting client expects
     assert_no_allocations(server, b"GET /v2/things/1234567 HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
 }
+
+/// Shockwave's client on its fast path (`send_into` with a reused request and response)
+/// against Shockwave's server: GETs, 1 KB POSTs and chunked responses, with nothing
+/// allocated per request on either side once warm.
+#[test]
+fn client_send_into_allocates_nothing() {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let server = Server::builder()
+        .pollers(1)
+        .workers(2)
+        .bind("127.0.0.1:0")
+        .unwrap()
+        .start(|req: &Request, resp: &mut Response| match req.path() {
+            "/post" => {
+                let n = req.body().map(|b| b.len()).unwrap_or(0);
+                resp.write_body(if n == 1024 { "ok" } else { "bad" });
+            }
+            "/chunked" => {
+                use std::io::Write;
+                resp.set_content_type("text/plain");
+                let _ = resp.write_all(b"Hello, ");
+                let _ = resp.flush();
+                let _ = resp.write_all(b"World!");
+            }
+            _ => hello(req, resp),
+        })
+        .unwrap();
+    let base = format!("http://{}", server.local_addr());
+    let client = shockwave::Client::builder().max_conns_per_host(1).build();
+    let get = shockwave::client::Request::get(&format!("{base}/")).unwrap();
+    let post = shockwave::client::Request::post(&format!("{base}/post")).unwrap().body(vec![b'x'; 1024]);
+    let chunked = shockwave::client::Request::get(&format!("{base}/chunked")).unwrap();
+    let mut resp = shockwave::client::Response::default();
+    for (req, want) in [(&get, &b"Hello, World!"[..]), (&post, b"ok"), (&chunked, b"Hello, World!")] {
+        for _ in 0..2000 {
+            client.send_into(req, &mut resp).unwrap();
+        }
+        assert_eq!((resp.status(), resp.body()), (200, want));
+        let (a0, b0) = (ALLOCS.load(SeqCst), BYTES.load(SeqCst));
+        for _ in 0..5000 {
+            client.send_into(req, &mut resp).unwrap();
+        }
+        let (a, b) = (ALLOCS.load(SeqCst) - a0, BYTES.load(SeqCst) - b0);
+        println!("client {} {}: {a} allocations, {b} bytes for 5000 requests", req.method(), req.url());
+        assert_eq!((resp.status(), resp.body()), (200, want));
+        assert_eq!(a, 0, "{} {}: {a} allocations ({b} bytes) in 5,000 requests", req.method(), req.url());
+    }
+    assert_eq!(client.connections_opened(&base), 1, "one keep-alive connection throughout");
+    server.shutdown();
+}

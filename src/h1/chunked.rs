@@ -53,13 +53,38 @@ pub(crate) struct Chunked {
     trailer_bytes: u32,
     total: u64,
     max_body: u64,
+    /// The raw trailer section (field lines and the final CRLF), when asked to keep it.
+    trailer: Option<Vec<u8>>,
 }
 
 const TOO_LARGE: HeadError = HeadError { status: 413, reason: "request body too large" };
 
 impl Chunked {
     pub(crate) fn new(max_body: u64) -> Chunked {
-        Chunked { state: State::Size, size: 0, digits: 0, ext_bytes: 0, trailer_bytes: 0, total: 0, max_body }
+        Chunked {
+            state: State::Size,
+            size: 0,
+            digits: 0,
+            ext_bytes: 0,
+            trailer_bytes: 0,
+            total: 0,
+            max_body,
+            trailer: None,
+        }
+    }
+
+    /// Also keeps the trailer section's bytes (in `buf`, reused), for [`Chunked::trailer`].
+    pub(crate) fn keeping_trailer(mut self, mut buf: Vec<u8>) -> Chunked {
+        buf.clear();
+        self.trailer = Some(buf);
+        self
+    }
+
+    /// The trailer section as read so far: field lines, each ending in CRLF, then the empty
+    /// line once [`is_done`](Self::is_done). Empty unless made with
+    /// [`keeping_trailer`](Self::keeping_trailer).
+    pub(crate) fn trailer(&mut self) -> Option<&mut Vec<u8>> {
+        self.trailer.as_mut()
     }
 
     /// Whether the last chunk and the trailer section have been read.
@@ -126,10 +151,13 @@ impl Chunked {
                 return Err(bad("chunk extensions too long"));
             }
         }
-        if matches!(self.state, TrailerStart | TrailerName | TrailerValue | TrailerLf) {
+        if matches!(self.state, TrailerStart | TrailerName | TrailerValue | TrailerLf | EndLf) {
             self.trailer_bytes += 1;
             if self.trailer_bytes > MAX_TRAILER_BYTES {
                 return Err(HeadError { status: 431, reason: "trailer section too large" });
+            }
+            if let Some(t) = &mut self.trailer {
+                t.push(b);
             }
         }
         self.state = match (self.state, b) {
@@ -194,9 +222,39 @@ impl Chunked {
     }
 }
 
+/// Appends `data` as one chunk (RFC 9112 §7.1); empty data appends nothing, as an empty
+/// chunk would end the body.
+pub(crate) fn push_chunk(out: &mut Vec<u8>, data: &[u8]) {
+    if !data.is_empty() {
+        super::fmt::push_hex(out, data.len() as u64);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(data);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// The last chunk and an empty trailer section: the end of a chunked body.
+pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_trailer_is_kept_when_asked() {
+        let mut b = *b"3\r\nabc\r\n0\r\nX-Sum: 1\r\nY: 2\r\n\r\n";
+        let (mut r, mut w) = (0, 0);
+        let mut d = Chunked::new(100).keeping_trailer(Vec::new());
+        let end = b.len();
+        assert_eq!(d.decode(&mut b, &mut r, &mut w, end), Ok(true));
+        assert_eq!(&b[..w], b"abc");
+        assert_eq!(d.trailer().map(|t| &t[..]), Some(&b"X-Sum: 1\r\nY: 2\r\n\r\n"[..]));
+        let mut out = Vec::new();
+        push_chunk(&mut out, b"hello");
+        push_chunk(&mut out, b"");
+        out.extend_from_slice(LAST_CHUNK);
+        assert_eq!(out, b"5\r\nhello\r\n0\r\n\r\n");
+    }
 
     /// Decodes `input` fed in pieces of `step` bytes; returns the body or the error status.
     fn run(input: &[u8], step: usize) -> Result<(Vec<u8>, usize), u16> {

@@ -7,6 +7,8 @@
 pub(crate) mod chunked;
 pub(crate) mod field;
 pub(crate) mod fmt;
+pub(crate) mod framing;
 pub(crate) mod simd;
 pub(crate) mod status;
 pub(crate) mod tables;
+pub(crate) mod write;

@@ -7,8 +7,8 @@
 
 use super::method::MethodKind;
 use super::uri::{self, TargetForm};
-pub(crate) use crate::h1::field::{bad, Field, HeadError, Span};
-use crate::h1::tables::TCHAR;
+pub(crate) use crate::h1::field::{bad, Field, FieldSink, HeadError, Span};
+use crate::h1::framing::{eq_fold, FramingFields};
 
 /// How the body of a request is delimited.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,64 +83,9 @@ impl Head {
 pub(crate) struct Semantics {
     host: Option<Span>,
     hosts: u32,
-    content_length: Option<u64>,
-    te_present: bool,
-    te_elements: u32,
-    te_last_chunked: bool,
-    te_chunked_seen: bool,
-    te_unknown: bool,
-    te_coded: bool,
-    close: bool,
-    keep_alive: bool,
+    framing: FramingFields,
     expect_continue: bool,
     expect_other: bool,
-}
-
-#[inline]
-fn trim_ows(mut v: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = v {
-        v = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = v {
-        v = rest;
-    }
-    v
-}
-
-/// Eight bytes of `s` from `i`, with ASCII letters folded to lower case (`| 0x20`). For a token
-/// compared with a lower-case literal of letters and `-` this is an exact case-insensitive
-/// comparison: only letters change, and no other token byte folds onto a letter or `-`.
-#[inline(always)]
-fn folded8(s: &[u8], i: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&s[i..i + 8]);
-    u64::from_le_bytes(w) | 0x2020_2020_2020_2020
-}
-
-#[inline(always)]
-fn folded4(s: &[u8], i: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&s[i..i + 4]);
-    u32::from_le_bytes(w) | 0x2020_2020
-}
-
-/// Case-insensitive equality of a token with a lower-case literal of the same length (>= 4),
-/// a word at a time (overlapping words cover the tail).
-#[inline]
-fn eq_fold(name: &[u8], lit: &[u8]) -> bool {
-    let n = name.len();
-    debug_assert!(n == lit.len() && n >= 4);
-    if n < 8 {
-        return folded4(name, 0) == folded4(lit, 0) && folded4(name, n - 4) == folded4(lit, n - 4);
-    }
-    let mut i = 0;
-    while i + 8 <= n {
-        if folded8(name, i) != folded8(lit, i) {
-            return false;
-        }
-        i += 8;
-    }
-    i == n || folded8(name, n - 8) == folded8(lit, n - 8)
 }
 
 /// `Content_Length`, `Transfer_Encoding`, `Host` and `Connection` spelled with `_`: valid tokens,
@@ -154,16 +99,10 @@ fn is_disguised_framing_name(name: &[u8]) -> bool {
     })
 }
 
-/// The elements of a comma-separated list, trimmed, empty ones skipped (RFC 9110 §5.6.1.2:
-/// a recipient MUST accept and ignore a reasonable number of empty list elements).
-fn list(v: &[u8]) -> impl Iterator<Item = &[u8]> {
-    v.split(|&b| b == b',').map(trim_ows).filter(|e| !e.is_empty())
-}
-
-impl Semantics {
+impl FieldSink for Semantics {
     /// Folds in one field line. `name` is a valid token, `value` is already trimmed.
     #[inline(always)]
-    pub(crate) fn field(&mut self, name: &[u8], value: &[u8], vspan: Span) -> Result<(), HeadError> {
+    fn field(&mut self, name: &[u8], value: &[u8], vspan: Span) -> Result<(), HeadError> {
         match name.len() {
             4 if eq_fold(name, b"host") => {
                 self.hosts += 1;
@@ -176,96 +115,16 @@ impl Semantics {
                     self.expect_other = true;
                 }
             }
-            10 if eq_fold(name, b"connection") => {
-                for t in list(value) {
-                    if t.eq_ignore_ascii_case(b"close") {
-                        self.close = true;
-                    } else if t.eq_ignore_ascii_case(b"keep-alive") {
-                        self.keep_alive = true;
-                    }
-                }
-            }
-            14 if eq_fold(name, b"content-length") => self.content_length(value)?,
-            17 if eq_fold(name, b"transfer-encoding") => self.transfer_encoding(value)?,
             4 | 10 | 14 | 17 if name.contains(&b'_') && is_disguised_framing_name(name) => {
                 return Err(bad("field name disguised as a framing field"));
             }
-            _ => {}
+            _ => self.framing.field(name, value)?,
         }
         Ok(())
     }
+}
 
-    /// `Content-Length = 1*DIGIT`. A list of identical values, or identical repeated lines, is
-    /// accepted as that value (RFC 9110 §8.6 allows it); anything else is invalid (RFC 9112 §6.3
-    /// rule 5: "the recipient MUST treat it as an unrecoverable error").
-    #[inline(never)]
-    fn content_length(&mut self, value: &[u8]) -> Result<(), HeadError> {
-        let mut any = false;
-        for e in value.split(|&b| b == b',').map(trim_ows) {
-            if e.is_empty() || !e.iter().all(u8::is_ascii_digit) {
-                return Err(bad("invalid Content-Length"));
-            }
-            let mut n: u64 = 0;
-            for &d in e {
-                n = n
-                    .checked_mul(10)
-                    .and_then(|n| n.checked_add((d - b'0') as u64))
-                    .ok_or(bad("Content-Length overflows"))?;
-            }
-            if self.content_length.is_some_and(|c| c != n) {
-                return Err(bad("conflicting Content-Length values"));
-            }
-            self.content_length = Some(n);
-            any = true;
-        }
-        if any {
-            Ok(())
-        } else {
-            Err(bad("empty Content-Length"))
-        }
-    }
-
-    /// `Transfer-Encoding = #transfer-coding`, across all its lines in order.
-    #[inline(never)]
-    fn transfer_encoding(&mut self, value: &[u8]) -> Result<(), HeadError> {
-        self.te_present = true;
-        for e in list(value) {
-            let (coding, params) = match e.iter().position(|&b| b == b';') {
-                Some(p) => (trim_ows(&e[..p]), Some(&e[p + 1..])),
-                None => (e, None),
-            };
-            if coding.is_empty() || !coding.iter().all(|&b| TCHAR[b as usize]) {
-                return Err(bad("invalid Transfer-Encoding"));
-            }
-            self.te_elements += 1;
-            if coding.eq_ignore_ascii_case(b"chunked") {
-                // chunked takes no parameters, and "A sender MUST NOT apply the chunked
-                // transfer coding more than once to a message body" (RFC 9112 §6.1).
-                if params.is_some() || self.te_chunked_seen {
-                    return Err(bad("invalid use of chunked"));
-                }
-                self.te_chunked_seen = true;
-                self.te_last_chunked = true;
-                continue;
-            }
-            self.te_last_chunked = false;
-            if let Some(p) = params {
-                if p.iter().any(|&b| b < 0x20 && b != b'\t') {
-                    return Err(bad("invalid Transfer-Encoding"));
-                }
-            }
-            // IANA transfer coding registry; we pass such bodies on still coded, as hyper and
-            // Node do, with the Transfer-Encoding field visible to the handler.
-            const KNOWN: [&[u8]; 5] = [b"gzip", b"deflate", b"compress", b"x-gzip", b"x-compress"];
-            if KNOWN.iter().any(|k| coding.eq_ignore_ascii_case(k)) {
-                self.te_coded = true;
-            } else {
-                self.te_unknown = true;
-            }
-        }
-        Ok(())
-    }
-
+impl Semantics {
     /// Decides framing, connection persistence and routing once all fields are in.
     pub(crate) fn finish(
         self,
@@ -297,25 +156,26 @@ impl Semantics {
             }
             _ => {}
         }
-        let framing = if self.te_present {
+        let f = self.framing;
+        let framing = if f.te_present {
             // RFC 9112 §6.1: TE in an HTTP/1.0 request means "the message framing is faulty";
             // TE together with Content-Length is a smuggling signature; we refuse both.
             if minor == 0 {
                 return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
             }
-            if self.content_length.is_some() {
+            if f.content_length.is_some() {
                 return Err(bad("both Transfer-Encoding and Content-Length"));
             }
             // RFC 9112 §6.3 rule 4: final coding not chunked → 400 and close.
-            if self.te_elements == 0 || !self.te_last_chunked {
+            if !f.is_chunked() {
                 return Err(bad("Transfer-Encoding does not end in chunked"));
             }
-            if self.te_unknown {
+            if f.te_unknown {
                 return Err(HeadError { status: 501, reason: "unknown transfer coding" });
             }
             Framing::Chunked
         } else {
-            match self.content_length {
+            match f.content_length {
                 Some(0) | None => Framing::None,
                 Some(n) => Framing::Length(n),
             }
@@ -324,11 +184,11 @@ impl Semantics {
             return Err(HeadError { status: 501, reason: "CONNECT is not supported" });
         }
         let mut flags = 0;
-        if self.te_coded {
+        if f.te_coded {
             flags |= Head::TE_CODED;
         }
         if minor >= 1 {
-            if self.close {
+            if f.close {
                 flags |= Head::CLOSE;
             }
             // RFC 9110 §10.1.1: an HTTP/1.0 client's Expect is ignored.
@@ -338,7 +198,7 @@ impl Semantics {
             if self.expect_continue && framing != Framing::None {
                 flags |= Head::EXPECT_CONTINUE;
             }
-        } else if self.keep_alive && !self.close {
+        } else if f.keep_alive && !f.close {
             flags |= Head::KEEP_ALIVE_10;
         } else {
             flags |= Head::CLOSE;
@@ -350,6 +210,7 @@ impl Semantics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::h1::framing::trim_ows;
 
     type Fields<'a> = &'a [(&'a str, &'a str)];
 
@@ -423,27 +284,6 @@ mod tests {
         }
         let mut s = Semantics::default();
         assert!(s.field(b"X_Custom_Header", b"1", Span(0, 0)).is_ok());
-    }
-
-    #[test]
-    fn eq_fold_is_case_insensitive_and_exact() {
-        for (a, b, eq) in [
-            ("Host", "host", true),
-            ("HOST", "host", true),
-            ("Hosu", "host", false),
-            ("Content-Length", "content-length", true),
-            ("cONTENT-lENGTH", "content-length", true),
-            ("Content_Length", "content-length", false),
-            ("Content-Lengtg", "content-length", false),
-            ("Transfer-Encoding", "transfer-encoding", true),
-            ("Transfer-EncodinG", "transfer-encoding", true),
-            ("Transfer-Encodinh", "transfer-encoding", false),
-            ("Xransfer-Encoding", "transfer-encoding", false),
-            ("Expect", "expect", true),
-            ("Accept", "expect", false),
-        ] {
-            assert_eq!(eq_fold(a.as_bytes(), b.as_bytes()), eq, "{a}");
-        }
     }
 
     #[test]

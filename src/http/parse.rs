@@ -12,7 +12,8 @@
 use super::head::{bad, Field, Head, HeadError, Semantics, Span};
 use super::method;
 use super::uri;
-use crate::h1::simd::{scan_name, scan_target, scan_value};
+use crate::h1::field::{field_lines, HeadLimit};
+use crate::h1::simd::scan_target;
 use crate::h1::tables::TCHAR;
 
 /// Longest method token we read before calling the request malformed; the longest registered
@@ -148,77 +149,8 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
     // field lines
     let mut sem = Semantics::default();
     let f0 = fields.len();
-    loop {
-        let Some(&c) = buf.get(pos) else { partial!(buf, start, lim, TOO_LARGE) };
-        if !TCHAR[c as usize] {
-            match c {
-                b'\r' => match buf.get(pos + 1) {
-                    None => partial!(buf, start, lim, TOO_LARGE),
-                    Some(b'\n') => {
-                        pos += 2;
-                        break;
-                    }
-                    Some(_) => return Err(bad("bare CR")),
-                },
-                b'\n' => return Err(bad("bare LF")),
-                // RFC 9112 §2.2 (whitespace before the first field) and §5.2 (obs-fold): reject.
-                b' ' | b'\t' => return Err(bad("line folding or leading whitespace")),
-                _ => return Err(bad("invalid field name")),
-            }
-        }
-        let n0 = pos;
-        pos = scan_name(buf, pos);
-        while pos < len && TCHAR[buf[pos] as usize] {
-            pos += 1;
-        }
-        match buf.get(pos) {
-            None => partial!(buf, start, lim, TOO_LARGE),
-            Some(b':') if pos > n0 => {}
-            // RFC 9112 §5.1: "A server MUST reject, with a response status code of 400 (Bad
-            // Request), any received request message that contains whitespace between a header
-            // field name and colon."
-            Some(b' ' | b'\t') => return Err(bad("whitespace before colon")),
-            Some(_) => return Err(bad("invalid field name")),
-        }
-        let name = Span(n0 as u32, pos as u32);
-        pos += 1;
-        // OWS: usually exactly one SP
-        if buf.get(pos) == Some(&b' ') {
-            pos += 1;
-        }
-        while let Some(b' ' | b'\t') = buf.get(pos) {
-            pos += 1;
-        }
-        let v0 = pos;
-        loop {
-            pos = scan_value(buf, pos);
-            match buf.get(pos) {
-                None => partial!(buf, start, lim, TOO_LARGE),
-                Some(b'\t') => pos += 1,
-                Some(b'\r') => break,
-                Some(_) => return Err(bad("invalid character in field value")),
-            }
-        }
-        match buf.get(pos + 1) {
-            None => partial!(buf, start, lim, TOO_LARGE),
-            Some(b'\n') => {}
-            Some(_) => return Err(bad("bare CR")),
-        }
-        let mut v1 = pos;
-        if v1 > v0 && matches!(buf[v1 - 1], b' ' | b'\t') {
-            // trailing OWS is rare: trim it
-            while v1 > v0 && matches!(buf[v1 - 1], b' ' | b'\t') {
-                v1 -= 1;
-            }
-        }
-        pos += 2;
-        if fields.len() - f0 >= lim.max_fields {
-            return Err(HeadError { status: 431, reason: "too many header fields" });
-        }
-        let value = Span(v0 as u32, v1 as u32);
-        fields.push(Field { name, value });
-        sem.field(name.of(buf), value.of(buf), value)?;
-    }
+    let head_limit = HeadLimit { start, max: lim.max_head, error: TOO_LARGE };
+    let Some(pos) = field_lines(buf, pos, head_limit, lim.max_fields, fields, &mut sem)? else { return Ok(None) };
 
     // (the size is checked here rather than per line: growth of the buffer bounds the scan)
     if pos - start > lim.max_head {

@@ -11,7 +11,8 @@
 
 use super::date;
 use crate::error::ErrorPage;
-use crate::h1::{fmt, status};
+use crate::h1::write::{push_value, valid_name};
+use crate::h1::{chunked, fmt, status};
 use crate::sys::Fd;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -185,48 +186,6 @@ pub struct Response {
     /// own slot (as in fasthttp's header): setting it replaces without scanning the other
     /// lines, and a handler that sets the same type every time only compares the bytes.
     ctype_line: Vec<u8>,
-}
-
-/// Whether `v` holds a control byte (a CTL, HTAB included, or DEL): eight bytes at a time,
-/// as header values set by handlers are short and the parser's vector scan wants the long
-/// buffer of a request.
-fn has_ctl(v: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut words = v.chunks_exact(8);
-    for w in &mut words {
-        let x = u64::from_le_bytes(w.try_into().unwrap_or_default());
-        // "some byte < 0x20" and "some byte == 0x7f" (as some byte of x ^ 0x7f.. is zero):
-        // exact as yes/no answers, which is all that is asked
-        let y = x ^ (ONES * 0x7f);
-        if (x.wrapping_sub(ONES * 0x20) & !x | y.wrapping_sub(ONES) & !y) & HIGH != 0 {
-            return true;
-        }
-    }
-    words.remainder().iter().any(|&b| b < 0x20 || b == 0x7f)
-}
-
-/// Appends a trimmed field value and its CRLF. A CTL (or HTAB) in it becomes a space, so
-/// handler data can never split the response.
-fn push_value(out: &mut Vec<u8>, value: &[u8]) {
-    let v0 = out.len();
-    out.extend_from_slice(value);
-    if has_ctl(value) {
-        for b in &mut out[v0..] {
-            if *b < 0x20 && *b != b'\t' || *b == 0x7f {
-                *b = b' ';
-            }
-        }
-        while out.len() > v0 && matches!(out.last(), Some(b' ' | b'\t')) {
-            out.pop();
-        }
-    }
-    out.extend_from_slice(b"\r\n");
-}
-
-/// `token` (RFC 9110 §5.6.2).
-fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.bytes().all(|b| crate::h1::tables::TCHAR[b as usize])
 }
 
 impl Default for Response {
@@ -769,7 +728,7 @@ impl Response {
             }
             Stream::Chunked => {
                 self.chunk_into_out();
-                self.out.extend_from_slice(b"0\r\n\r\n");
+                self.out.extend_from_slice(chunked::LAST_CHUNK);
             }
             Stream::Length { .. } | Stream::UntilClose => {
                 let _ = self.push_stream_data();
@@ -784,13 +743,8 @@ impl Response {
 
     /// Moves the pending body into `out` as one chunk.
     fn chunk_into_out(&mut self) {
-        if !self.body.is_empty() {
-            fmt::push_hex(&mut self.out, self.body.len() as u64);
-            self.out.extend_from_slice(b"\r\n");
-            self.out.extend_from_slice(&self.body);
-            self.out.extend_from_slice(b"\r\n");
-            self.body.clear();
-        }
+        chunked::push_chunk(&mut self.out, &self.body);
+        self.body.clear();
     }
 
     /// Checks pending bytes of a length-declared stream against what is left.
@@ -996,21 +950,6 @@ mod tests {
         let mut r = Response::new();
         assert!(r.try_set_header("Bad Name", "x").is_err());
         assert!(r.try_set_header("X:Y", "x").is_err());
-    }
-
-    #[test]
-    fn has_ctl_matches_the_field_value_table() {
-        for len in [1, 7, 8, 9, 16, 23] {
-            for pos in 0..len {
-                for b in 0..=255u8 {
-                    let mut v = vec![b'a'; len];
-                    v[pos] = b;
-                    let want = !crate::h1::tables::FIELD_VALUE[b as usize] || b == b'\t';
-                    assert_eq!(has_ctl(&v), want, "byte {b:#x} at {pos} of {len}");
-                }
-            }
-        }
-        assert!(!has_ctl(b"") && !has_ctl("text/plain; charset=ü".as_bytes()));
     }
 
     /// The header lines of a response built by `f` (between the Date line and Content-Length).

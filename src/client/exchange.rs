@@ -1,0 +1,346 @@
+//! One request and its response head on one connection, and the decisions around it: which
+//! connection to use, when a failure may be retried, when the connection can be kept.
+//!
+//! Retry rule, decided in one place ([`Client::exchange`]): a request that failed on a
+//! *pooled* connection before any byte of the response arrived is sent once more on a fresh
+//! connection if its method is idempotent and its body can be sent again. A non-idempotent
+//! request (POST, PATCH) is never resent once written; instead, before it is written on a
+//! pooled connection, one non-blocking peek checks that the server has not closed it, and a
+//! closed one is replaced (the request was provably not sent). An idempotent request skips
+//! the peek (a system call per request) and relies on the retry.
+
+use super::body::BodyState;
+use super::conn::{Conn, Deadline, Wait};
+use super::error::{Error, Kind};
+use super::head::{parse_response, BodyKind, Limits, ResponseHead};
+use super::pool::Checkout;
+use super::request::{
+    idempotent, Headers, Outgoing, HAS_CONNECTION_CLOSE, HAS_EXPECT_CONTINUE, HAS_HOST, HAS_USER_AGENT,
+};
+use super::response::{Live, Response};
+use super::url::{Scheme, Url};
+use super::Client;
+use crate::h1::{chunked, fmt};
+use std::io;
+use std::time::Instant;
+
+/// Request bodies up to this size go out in the same write as the head.
+const COALESCE: usize = 16 * 1024;
+
+/// A failed attempt, and whether it failed before any response byte arrived.
+struct Failure {
+    err: Error,
+    nothing_received: bool,
+}
+
+fn wait_error(w: Wait, what: &str) -> Error {
+    match w {
+        Wait::Timeout(t) => Error::new(Kind::Timeout, format!("{what} timed out after {t:?}")),
+        Wait::Deadline => Error::new(Kind::Timeout, format!("the request's timeout passed while {what}")),
+        Wait::Io(e) => Error::io(Kind::Io, format!("{what} failed"), e),
+    }
+}
+
+impl Client {
+    /// Sends the request and reads the response head into `resp`; returns the connection
+    /// with the body still on it.
+    pub(crate) fn exchange(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &Headers,
+        body: &mut Outgoing<'_>,
+        resp: &mut Response,
+        at: Option<Instant>,
+    ) -> Result<Live, Error> {
+        let cfg = &self.inner.cfg;
+        if let Some(e) = &headers.error {
+            return Err(Error::new(Kind::Header, e.clone()));
+        }
+        if url.scheme() == Scheme::Https {
+            return Err(Error::new(Kind::Url, "https:// URLs need TLS, which this build of the client does not have"));
+        }
+        let host = self.inner.pools.host(url.pool_key());
+        let dl = Deadline { read: cfg.read_timeout, write: cfg.write_timeout, at };
+        let mut retried = false;
+        loop {
+            let now = Instant::now();
+            let until = at.map_or(now + cfg.pool_timeout, |at| at.min(now + cfg.pool_timeout));
+            let (mut conn, reused) = match host.checkout(until) {
+                None => {
+                    return Err(Error::new(
+                        Kind::PoolTimeout,
+                        format!(
+                            "all {} connections to this host stayed busy for {:?}: raise max_conns_per_host or pool_timeout",
+                            cfg.max_conns_per_host, cfg.pool_timeout
+                        ),
+                    ))
+                }
+                Some(Checkout::Reused(c)) => (c, true),
+                Some(Checkout::Open) => {
+                    let left = at.map_or(cfg.connect_timeout, |at| at.saturating_duration_since(now).min(cfg.connect_timeout));
+                    match self.inner.resolver.connect(url.host(), url.port(), left) {
+                        Ok(s) => (Conn::new(s, host.clone()), false),
+                        Err(e) => {
+                            host.closed();
+                            let kind = if e.kind() == io::ErrorKind::TimedOut { Kind::Timeout } else { Kind::Connect };
+                            return Err(Error::io(kind, "", e)); // its message names the host and each address
+                        }
+                    }
+                }
+            };
+            if reused && !idempotent(method) && conn.is_stale() {
+                continue; // closed by the server while idle: this request was never sent on it
+            }
+            match self.round_trip(&mut conn, method, url, headers, body, resp, &dl) {
+                Ok((head, body_sent)) => {
+                    conn.requests += 1;
+                    let keep_alive = head.keep_alive
+                        && body_sent
+                        && headers.flags & HAS_CONNECTION_CLOSE == 0
+                        && conn.requests < cfg.max_requests_per_conn;
+                    conn.start += head.end;
+                    if let BodyKind::Length(n) = head.body {
+                        if n > cfg.max_body {
+                            return Err(Error::new(
+                                Kind::TooLarge,
+                                format!("the response body ({n} bytes) is over the limit of {} bytes", cfg.max_body),
+                            ));
+                        }
+                    }
+                    let state = BodyState::new(head.body, &mut resp.trailer);
+                    return Ok(Live { conn, body: state, keep_alive, dl, max_body: cfg.max_body, read: 0 });
+                }
+                Err(f) => {
+                    drop(conn);
+                    if reused && f.nothing_received {
+                        if idempotent(method) && body.replayable() && !retried {
+                            retried = true;
+                            continue;
+                        }
+                        let why = if !idempotent(method) {
+                            format!("; {method} is not idempotent, so it was not sent again (the server may have acted on it)")
+                        } else if !body.replayable() {
+                            "; its body was streamed from a reader, so it was not sent again".to_owned()
+                        } else {
+                            "; it failed again on a new connection".to_owned()
+                        };
+                        return Err(f.err.with_hint(&why));
+                    }
+                    return Err(f.err);
+                }
+            }
+        }
+    }
+
+    /// Writes the request and reads the response head (skipping interim 1xx responses).
+    /// Returns the head and whether the whole body was sent.
+    #[allow(clippy::too_many_arguments)]
+    fn round_trip(
+        &self,
+        conn: &mut Conn,
+        method: &str,
+        url: &Url,
+        headers: &Headers,
+        body: &mut Outgoing<'_>,
+        resp: &mut Response,
+        dl: &Deadline,
+    ) -> Result<(ResponseHead, bool), Failure> {
+        let cfg = &self.inner.cfg;
+        let send_fail = |w: Wait| Failure { err: wait_error(w, "sending the request"), nothing_received: true };
+        encode_head(&mut conn.out, method, url, headers, body, cfg.user_agent.as_deref());
+        let expect = headers.flags & HAS_EXPECT_CONTINUE != 0 && !matches!(body, Outgoing::Empty | Outgoing::Bytes([]));
+        if let (Outgoing::Bytes(b), false) = (&*body, expect) {
+            if b.len() <= COALESCE {
+                conn.out.extend_from_slice(b);
+            }
+        }
+        conn.send_out(dl).map_err(send_fail)?;
+        let head_only = expect || !matches!(body, Outgoing::Bytes(b) if b.len() <= COALESCE);
+        let mut sent = !head_only || matches!(body, Outgoing::Empty);
+        if head_only && !matches!(body, Outgoing::Empty) {
+            if expect {
+                // wait a bounded time for `100 Continue`; a final answer instead means the
+                // body is not wanted (and the connection cannot be reused without it)
+                let wait = Deadline { read: cfg.expect_timeout, ..*dl };
+                match self.read_head(conn, method, resp, &wait, true) {
+                    Ok(Some(h)) => return Ok((h, false)),
+                    Ok(None) => {}
+                    Err(f) if f.err.is_timeout() && !conn.has_unread() => {} // no answer yet: send it
+                    Err(f) => return Err(f),
+                }
+            }
+            if let Err(f) = send_body(conn, body, dl) {
+                // A server that refuses a body (413) answers and closes while it arrives:
+                // its answer is worth more than our write error.
+                if f.err.kind() == Kind::Io {
+                    if let Ok(Some(h)) = self.read_head(conn, method, resp, dl, false) {
+                        return Ok((h, false));
+                    }
+                }
+                return Err(f);
+            }
+            sent = true;
+        }
+        match self.read_head(conn, method, resp, dl, false)? {
+            Some(h) => Ok((h, sent)),
+            None => unreachable!("read_head returns None only when asked to stop at 100"),
+        }
+    }
+
+    /// Reads a response head into `resp`. With `stop_at_100`, returns `Ok(None)` after a
+    /// `100 Continue`; other 1xx responses are skipped.
+    fn read_head(
+        &self,
+        conn: &mut Conn,
+        method: &str,
+        resp: &mut Response,
+        dl: &Deadline,
+        stop_at_100: bool,
+    ) -> Result<Option<ResponseHead>, Failure> {
+        let cfg = &self.inner.cfg;
+        let lim = Limits { max_head: cfg.max_head, max_fields: cfg.max_fields };
+        let mut received = conn.has_unread();
+        loop {
+            resp.fields.clear();
+            match parse_response(conn.unread(), &lim, method == "HEAD", &mut resp.fields) {
+                Ok(Some(h)) if (100..200).contains(&h.status) && h.status != 101 => {
+                    conn.start += h.end;
+                    if h.status == 100 && stop_at_100 {
+                        return Ok(None);
+                    }
+                }
+                Ok(Some(h)) => {
+                    resp.head.clear();
+                    resp.head.extend_from_slice(&conn.unread()[..h.end]);
+                    resp.status = h.status;
+                    resp.minor = h.minor;
+                    resp.reason = h.reason;
+                    return Ok(Some(h));
+                }
+                Ok(None) => match conn.fill(cfg.max_head, dl) {
+                    Ok(Some(0)) => {
+                        let err = if received {
+                            Error::new(Kind::Io, "the server closed the connection in the middle of the response head")
+                        } else {
+                            Error::new(Kind::Io, "the server closed the connection without answering")
+                        };
+                        return Err(Failure { err, nothing_received: !received });
+                    }
+                    Ok(Some(_)) => received = true,
+                    Ok(None) => {
+                        let err = Error::new(
+                            Kind::TooLarge,
+                            format!("the response head is over the limit of {} bytes", cfg.max_head),
+                        );
+                        return Err(Failure { err, nothing_received: false });
+                    }
+                    Err(w) => {
+                        let reset = matches!(&w, Wait::Io(e) if e.kind() == io::ErrorKind::ConnectionReset);
+                        return Err(Failure {
+                            err: wait_error(w, "waiting for the response"),
+                            nothing_received: !received && reset,
+                        });
+                    }
+                },
+                Err(e) if e.status == 431 => {
+                    let err = Error::new(Kind::TooLarge, format!("the response head is too large: {}", e.reason));
+                    return Err(Failure { err, nothing_received: false });
+                }
+                Err(e) => {
+                    let err = Error::new(Kind::Protocol, format!("invalid response: {}", e.reason));
+                    return Err(Failure { err, nothing_received: false });
+                }
+            }
+        }
+    }
+}
+
+/// Encodes the request line and header section into `out`.
+pub(crate) fn encode_head(out: &mut Vec<u8>, method: &str, url: &Url, headers: &Headers, body: &Outgoing<'_>, ua: Option<&str>) {
+    out.clear();
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(url.path_and_query().as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    if headers.flags & HAS_HOST == 0 {
+        out.extend_from_slice(b"Host: ");
+        out.extend_from_slice(url.authority().as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let (Some(ua), 0) = (ua, headers.flags & HAS_USER_AGENT) {
+        out.extend_from_slice(b"User-Agent: ");
+        out.extend_from_slice(ua.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(&headers.lines);
+    let len = match body {
+        Outgoing::Empty => None,
+        Outgoing::Bytes(b) => Some(b.len() as u64),
+        Outgoing::Reader(_, n) => *n,
+    };
+    match (body, len) {
+        (Outgoing::Reader(_, None), _) => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        // a body-less request says nothing, except for methods that define a body, where
+        // RFC 9110 §8.6 asks for a zero length
+        (Outgoing::Empty, _) if !matches!(method, "POST" | "PUT" | "PATCH") => {}
+        (_, n) => {
+            out.extend_from_slice(b"Content-Length: ");
+            fmt::push_u64(out, n.unwrap_or(0));
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Sends the body after the head (a large one, a reader's, or one that waited for 100).
+fn send_body(conn: &mut Conn, body: &mut Outgoing<'_>, dl: &Deadline) -> Result<(), Failure> {
+    let io_fail = |w: Wait| Failure { err: wait_error(w, "sending the request body"), nothing_received: false };
+    match body {
+        Outgoing::Empty => Ok(()),
+        Outgoing::Bytes(b) => conn.write_all(b, dl).map_err(io_fail),
+        Outgoing::Reader(r, len) => {
+            let mut chunk = [0u8; 16 * 1024];
+            let mut total = 0u64;
+            loop {
+                let n = match r.read(&mut chunk) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let err = Error::io(Kind::Body, "reading the request body failed", e);
+                        return Err(Failure { err, nothing_received: false });
+                    }
+                };
+                total += n as u64;
+                if len.is_some_and(|len| total > len) {
+                    let err = Error::new(
+                        Kind::Body,
+                        format!("the body reader gave more than the {} bytes declared", len.unwrap_or(0)),
+                    );
+                    return Err(Failure { err, nothing_received: false });
+                }
+                if n == 0 {
+                    break;
+                }
+                if len.is_some() {
+                    conn.write_all(&chunk[..n], dl).map_err(io_fail)?;
+                } else {
+                    conn.out.clear();
+                    chunked::push_chunk(&mut conn.out, &chunk[..n]);
+                    conn.send_out(dl).map_err(io_fail)?;
+                }
+            }
+            match len {
+                Some(len) if total != *len => {
+                    let err = Error::new(
+                        Kind::Body,
+                        format!("the body reader ended after {total} of the {len} bytes declared"),
+                    );
+                    Err(Failure { err, nothing_received: false })
+                }
+                Some(_) => Ok(()),
+                None => conn.write_all(chunked::LAST_CHUNK, dl).map_err(io_fail),
+            }
+        }
+    }
+}
