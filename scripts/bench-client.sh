@@ -22,8 +22,8 @@
 # targets: req/s ≥ 1.0 × fasthttp, CPU/req ≤ 0.8 × fasthttp, req/s ≥ 1.5 × ureq.
 #
 # Environment knobs (all optional):
-#   CLIENTS      run order within a round (default: shockwave fasthttp ureq); a shockwave client
-#                that does not build (Shockwave's client not there yet) is skipped with a warning
+#   CLIENTS      run order within a round (default: shockwave fasthttp ureq); a shockwave-client
+#                that does not build is skipped with a warning (and no ratios)
 #   SCENARIOS    default: get1 get16 get64 post1 post16
 #   ROUNDS       rounds (default 3)
 #   DURATION     measured loop per run (default 3s), after WARMUP seconds (default 0.5) in the
@@ -104,22 +104,19 @@ if [ -z "${NO_BUILD:-}" ]; then
   rust_bins=()
   has ureq && rust_bins+=(--bin ureq-client)
   if has shockwave; then
-    # One cargo run for both Rust tools when Shockwave's client builds (the same feature set
-    # for both, so neither is rebuilt by the other's build).
-    log "building the Rust client tools with Shockwave's client (cargo build --release --features shockwave-client)"
     mkdir -p "$WORK_DIR/logs"
     build_log="$WORK_DIR/logs/shockwave-client-build.log"
-    if ! (cd "$PEERS_DIR" && timeout "$BUILD_TIMEOUT" cargo build --release --quiet \
-           --features shockwave-client --bin shockwave-client "${rust_bins[@]}") >"$build_log" 2>&1; then
+    log "building shockwave-client (cargo build --release --bin shockwave-client)"
+    if ! (cd "$PEERS_DIR" && timeout "$BUILD_TIMEOUT" cargo build --release --quiet --bin shockwave-client) \
+         >"$build_log" 2>&1; then
       why="benches/peers/src/bin/shockwave-client.rs did not build ($(grep -m1 '^error' "$build_log" || echo 'see the log'); log: target/bench-peers/logs/shockwave-client-build.log)"
-      [ -d "$ROOT/src/client" ] || why="Shockwave's client (src/client/) is not there yet, so shockwave-client does not build"
       warn "$why: skipping the shockwave client (and every Shockwave ratio)"
       SKIPPED="shockwave: $why"
       drop_client shockwave
     fi
   fi
-  if ! has shockwave && [ "${#rust_bins[@]}" -gt 0 ]; then
-    log "building the Rust client tools (cargo build --release ${rust_bins[*]})"
+  if [ "${#rust_bins[@]}" -gt 0 ]; then
+    log "building the other Rust client tools (cargo build --release ${rust_bins[*]})"
     (cd "$PEERS_DIR" && timeout "$BUILD_TIMEOUT" cargo build --release --quiet "${rust_bins[@]}") \
       || die "benches/peers build of ${rust_bins[*]} failed"
   fi
