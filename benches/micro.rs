@@ -95,7 +95,8 @@ fn parse_response_httparse(b: Bencher) {
 #[divan::bench]
 fn encode_request(b: Bencher) {
     let headers = [("Accept", "application/json"), ("Authorization", "Bearer abcdef0123456789"), ("X-Trace", "1")];
-    let mut e = shockwave::internals::RequestEncoder::new("http://api.example.com:8080/v1/users/42?fields=name", &headers);
+    let mut e =
+        shockwave::internals::RequestEncoder::new("http://api.example.com:8080/v1/users/42?fields=name", &headers);
     let n = e.encode();
     b.counter(BytesCount::new(n)).bench_local(|| e.encode());
 }

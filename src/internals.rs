@@ -147,7 +147,14 @@ impl RequestEncoder {
     pub fn encode(&mut self) -> usize {
         use crate::client::request::Outgoing;
         let r = &self.req;
-        crate::client::exchange::encode_head(&mut self.out, &r.method, &r.url, &r.headers, &Outgoing::Empty, Some("shockwave/0.1.0"));
+        crate::client::exchange::encode_head(
+            &mut self.out,
+            &r.method,
+            &r.url,
+            &r.headers,
+            &Outgoing::Empty,
+            Some("shockwave/0.1.0"),
+        );
         self.out.len()
     }
 }

@@ -13,7 +13,7 @@ use super::body::BodyState;
 use super::conn::{Conn, Deadline, Wait};
 use super::error::{Error, Kind};
 use super::head::{parse_response, BodyKind, Limits, ResponseHead};
-use super::pool::Checkout;
+use super::pool::{Checkout, Host};
 use super::request::{
     idempotent, Headers, Outgoing, HAS_CONNECTION_CLOSE, HAS_EXPECT_CONTINUE, HAS_HOST, HAS_USER_AGENT,
 };
@@ -22,6 +22,7 @@ use super::url::{Scheme, Url};
 use super::Client;
 use crate::h1::{chunked, fmt};
 use std::io;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// Request bodies up to this size go out in the same write as the head.
@@ -44,6 +45,7 @@ fn wait_error(w: Wait, what: &str) -> Error {
 impl Client {
     /// Sends the request and reads the response head into `resp`; returns the connection
     /// with the body still on it.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn exchange(
         &self,
         method: &str,
@@ -52,6 +54,7 @@ impl Client {
         body: &mut Outgoing<'_>,
         resp: &mut Response,
         at: Option<Instant>,
+        cache: Option<&OnceLock<(u64, Arc<Host>)>>,
     ) -> Result<Live, Error> {
         let cfg = &self.inner.cfg;
         if let Some(e) = &headers.error {
@@ -60,7 +63,10 @@ impl Client {
         if url.scheme() == Scheme::Https {
             return Err(Error::new(Kind::Url, "https:// URLs need TLS, which this build of the client does not have"));
         }
-        let host = self.inner.pools.host(url.pool_key());
+        let host = match cache.map(|c| c.get_or_init(|| (self.inner.id, self.inner.pools.host(url.pool_key())))) {
+            Some((id, host)) if *id == self.inner.id => host.clone(),
+            _ => self.inner.pools.host(url.pool_key()),
+        };
         let dl = Deadline { read: cfg.read_timeout, write: cfg.write_timeout, at };
         let mut retried = false;
         loop {
@@ -257,7 +263,14 @@ impl Client {
 }
 
 /// Encodes the request line and header section into `out`.
-pub(crate) fn encode_head(out: &mut Vec<u8>, method: &str, url: &Url, headers: &Headers, body: &Outgoing<'_>, ua: Option<&str>) {
+pub(crate) fn encode_head(
+    out: &mut Vec<u8>,
+    method: &str,
+    url: &Url,
+    headers: &Headers,
+    body: &Outgoing<'_>,
+    ua: Option<&str>,
+) {
     out.clear();
     out.extend_from_slice(method.as_bytes());
     out.push(b' ');

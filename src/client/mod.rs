@@ -42,10 +42,11 @@ pub use response::Response;
 
 use config::Config;
 use connect::Resolver;
-use pool::Pools;
+use pool::{Host, Pools};
 use request::{BodyInner, Headers, Outgoing};
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use url::Url;
 
@@ -66,6 +67,8 @@ pub struct Client {
 }
 
 struct Inner {
+    /// Unique per client (not an address, which a later client could reuse).
+    id: u64,
     cfg: Config,
     pools: Pools,
     resolver: Resolver,
@@ -132,7 +135,9 @@ impl Client {
         }
         let pools = Pools::new(cfg.max_conns_per_host, cfg.max_idle_per_host, cfg.idle_timeout);
         let resolver = Resolver::new(cfg.dns_ttl);
-        Client { inner: Arc::new(Inner { cfg, pools, resolver }) }
+        static IDS: AtomicU64 = AtomicU64::new(0);
+        let id = IDS.fetch_add(1, Relaxed);
+        Client { inner: Arc::new(Inner { id, cfg, pools, resolver }) }
     }
 
     bodiless!(
@@ -192,9 +197,9 @@ impl Client {
         let u = Url::parse(url).map_err(|e| Error::new(Kind::Url, e.reason).at(url))?;
         let headers = Headers::default();
         match body.0 {
-            BodyInner::Empty => self.follow(method, &u, &headers, Outgoing::Empty),
-            BodyInner::Bytes(b) => self.follow(method, &u, &headers, Outgoing::Bytes(&b)),
-            BodyInner::Reader(mut r, n) => self.follow(method, &u, &headers, Outgoing::Reader(&mut *r, n)),
+            BodyInner::Empty => self.follow(method, &u, &headers, Outgoing::Empty, None),
+            BodyInner::Bytes(b) => self.follow(method, &u, &headers, Outgoing::Bytes(&b), None),
+            BodyInner::Reader(mut r, n) => self.follow(method, &u, &headers, Outgoing::Reader(&mut *r, n), None),
         }
     }
 
@@ -214,7 +219,7 @@ impl Client {
     /// # Ok::<(), shockwave::client::Error>(())
     /// ```
     pub fn send(&self, req: &Request) -> Result<Response, Error> {
-        req.with_body(|body| self.follow(&req.method, &req.url, &req.headers, body))
+        req.with_body(|body| self.follow(&req.method, &req.url, &req.headers, body, Some(&req.host)))
     }
 
     /// The fast path: sends `req` and reads the whole response, body included, into `resp`,
@@ -236,7 +241,7 @@ impl Client {
         resp.reset();
         let at = self.inner.cfg.timeout.map(|t| Instant::now() + t);
         let r = req.with_body(|mut body| {
-            let mut live = self.exchange(&req.method, &req.url, &req.headers, &mut body, resp, at)?;
+            let mut live = self.exchange(&req.method, &req.url, &req.headers, &mut body, resp, at, Some(&req.host))?;
             live.read_to_end(&mut resp.body, &mut resp.trailer)?;
             resp.parse_trailer();
             live.finish();
@@ -247,7 +252,14 @@ impl Client {
         r.map_err(|e| e.at(req.url()))
     }
 
-    fn follow(&self, method: &str, url: &Url, headers: &Headers, mut body: Outgoing<'_>) -> Result<Response, Error> {
+    fn follow(
+        &self,
+        method: &str,
+        url: &Url,
+        headers: &Headers,
+        mut body: Outgoing<'_>,
+        mut cache: Option<&OnceLock<(u64, Arc<Host>)>>,
+    ) -> Result<Response, Error> {
         let cfg = &self.inner.cfg;
         let at = cfg.timeout.map(|t| Instant::now() + t);
         let mut resp = Response::default();
@@ -256,8 +268,9 @@ impl Client {
         let mut headers = Cow::Borrowed(headers);
         let mut hops = 0;
         loop {
-            let live =
-                self.exchange(&method, &url, &headers, &mut body, &mut resp, at).map_err(|e| e.at(url.as_str()))?;
+            let live = self
+                .exchange(&method, &url, &headers, &mut body, &mut resp, at, cache.take())
+                .map_err(|e| e.at(url.as_str()))?;
             resp.url.clear();
             resp.url.push_str(url.as_str());
             resp.live = Some(live);

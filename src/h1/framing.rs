@@ -113,6 +113,15 @@ impl FramingFields {
     /// rule 5: "the recipient MUST treat it as an unrecoverable error").
     #[inline(never)]
     fn content_length(&mut self, value: &[u8]) -> Result<(), HeadError> {
+        // the common case, one value of at most 19 digits (cannot overflow): no list to split
+        if !value.is_empty() && value.len() <= 19 && value.iter().all(u8::is_ascii_digit) {
+            let n = value.iter().fold(0u64, |n, &d| n * 10 + (d - b'0') as u64);
+            if self.content_length.is_some_and(|c| c != n) {
+                return Err(bad("conflicting Content-Length values"));
+            }
+            self.content_length = Some(n);
+            return Ok(());
+        }
         let mut any = false;
         for e in value.split(|&b| b == b',').map(trim_ows) {
             if e.is_empty() || !e.iter().all(u8::is_ascii_digit) {
