@@ -2,8 +2,8 @@
 //! connection to use, when a failure may be retried, when the connection can be kept.
 //!
 //! Retry rule, decided in one place ([`Client::exchange`]): a request that failed on a
-//! *pooled* connection before any byte of the response arrived is sent once more on a fresh
-//! connection if its method is idempotent and its body can be sent again. A non-idempotent
+//! *pooled* connection before any byte of the response arrived is sent once more on a new
+//! connection (never another pooled one: a server that restarted closed them all) if its method is idempotent and its body can be sent again. A non-idempotent
 //! request (POST, PATCH) is never resent once written; instead, before it is written on a
 //! pooled connection, one non-blocking peek checks that the server has not closed it, and a
 //! closed one is replaced (the request was provably not sent). An idempotent request skips
@@ -72,7 +72,7 @@ impl Client {
         loop {
             let now = Instant::now();
             let until = at.map_or(now + cfg.pool_timeout, |at| at.min(now + cfg.pool_timeout));
-            let (mut conn, reused) = match host.checkout(until) {
+            let (mut conn, reused) = match host.checkout(until, retried) {
                 None => {
                     return Err(Error::new(
                         Kind::PoolTimeout,

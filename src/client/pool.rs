@@ -101,10 +101,16 @@ impl Pools {
 impl Host {
     /// A pooled connection, or a counted slot to open one, waiting until `until` when the
     /// host is at its cap. `None`: the wait timed out.
-    pub(crate) fn checkout(&self, until: Instant) -> Option<Checkout> {
+    /// `fresh`: only a new connection will do (a retry); an idle one is closed to make room
+    /// if the host is at its cap.
+    pub(crate) fn checkout(&self, until: Instant, fresh: bool) -> Option<Checkout> {
         let mut st = self.state.lock();
         loop {
-            while let Some(c) = st.idle.pop() {
+            if fresh && st.open >= self.max_conns && !st.idle.is_empty() {
+                let oldest = st.idle.remove(0);
+                MutexGuard::unlocked(&mut st, || drop(oldest));
+            }
+            while let Some(c) = if fresh { None } else { st.idle.pop() } {
                 if c.idle_since.elapsed() < self.idle_timeout {
                     return Some(Checkout::Reused(c));
                 }
