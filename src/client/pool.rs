@@ -19,7 +19,7 @@ use super::conn::Conn;
 use crate::buf::BufPool;
 use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -43,6 +43,9 @@ pub(crate) struct Host {
     pub bufs: Arc<BufPool>,
     /// Connections opened to this host, ever (for tests and statistics).
     pub opened: AtomicU64,
+    /// Its client is gone: a connection given back is closed, not pooled (a pooled one would
+    /// keep the host, which it points to, alive: a cycle nobody could break).
+    retired: AtomicBool,
 }
 
 struct HostState {
@@ -82,6 +85,7 @@ impl Pools {
                     idle_timeout: self.idle_timeout,
                     bufs: self.bufs.clone(),
                     opened: AtomicU64::new(0),
+                    retired: AtomicBool::new(false),
                 })
             })
             .clone()
@@ -95,6 +99,20 @@ impl Pools {
     /// Idle connections to `key`.
     pub(crate) fn idle(&self, key: &str) -> usize {
         self.hosts.read().get(key).map_or(0, |h| h.state.lock().idle.len())
+    }
+}
+
+impl Drop for Pools {
+    /// Closes the idle connections: each holds its host, so pooled ones would never be freed.
+    fn drop(&mut self) {
+        for h in self.hosts.get_mut().values() {
+            let idle = {
+                let mut st = h.state.lock();
+                h.retired.store(true, Relaxed);
+                std::mem::take(&mut st.idle)
+            };
+            drop(idle); // outside the lock: each drop takes it
+        }
     }
 }
 
@@ -136,7 +154,8 @@ impl Host {
         c.start = 0;
         c.end = 0;
         let mut st = self.state.lock();
-        if st.idle.len() < self.max_idle {
+        // `retired` is read and set under the lock, so no connection slips in after the drain
+        if st.idle.len() < self.max_idle && !self.retired.load(Relaxed) {
             c.idle_since = Instant::now();
             st.idle.push(c);
             drop(st);
