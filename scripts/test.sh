@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The README's test command. Installs what the tests need (curl, python3, prlimit, go), runs every test
-# target and the doctests, the shared RFC 9112 conformance sets against examples/echo, and
+# The README's test command. Installs what the tests need (curl, python3, prlimit, go, nginx),
+# runs every test target and the doctests, the shared RFC 9112 conformance sets against examples/echo, and
 # examples/hello and examples/echo behind real nginx and HAProxy (scripts/proxies.sh), and headless
 # Chromium driving examples/forms through Playwright (scripts/browser.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh curl python3 prlimit:util-linux
 scripts/install-deps.sh go:golang-go || echo "test: cannot install Go: the Go net/http client test will be skipped"
+PATH="$PATH:/usr/sbin:/sbin" scripts/install-deps.sh nginx:nginx-light ||
+    echo "test: cannot install nginx: the client's nginx tests (tests/client_peers.rs) will be skipped"
 python3 -c "import requests" 2>/dev/null || python3 -m pip install -q requests || echo "test: cannot install Python's requests"
 cargo build --examples   # tests/limits.rs runs examples/hello as a subprocess
 # every feature on: the feature-gated APIs are tested (and their doc examples run) too
