@@ -3,7 +3,9 @@
 //! a target checks; a panic is a finding.
 
 use crate::buf::BufPool;
+use crate::client::head::{parse_response, BodyKind, Limits as ResponseLimits};
 use crate::h1::chunked::Chunked;
+use crate::h1::field::{field_lines, HeadLimit};
 use crate::http::head::Framing;
 use crate::http::parse::{parse_head, Limits};
 use crate::multipart::{self, Multipart, MultipartError};
@@ -187,6 +189,100 @@ fn form(
     Ok(parts)
 }
 
+/// Parses `data` as a response head, as the client does, then decodes the rest as the body its
+/// framing says (a chunked one fed in pieces, as it arrives off a socket). The first byte picks
+/// whether the request was HEAD, the head limits and the piece size. A complete head's spans
+/// lie inside it and every prefix of it is incomplete, not an error; its framing agrees with
+/// its status; a chunked body never yields more than it was given, and the trailer it keeps
+/// parses as the field lines the client reads it as.
+pub fn response(data: &[u8]) {
+    let (ctl, input) = data.split_at(data.len().min(1));
+    let ctl = ctl.first().copied().unwrap_or(0) as usize;
+    let head_request = ctl & 1 == 1;
+    let lim =
+        ResponseLimits { max_head: [64, 256, 1024, 64 * 1024][(ctl >> 1) & 3], max_fields: [100, 3][(ctl >> 3) & 1] };
+    let mut fields = Vec::new();
+    let h = match parse_response(input, &lim, head_request, &mut fields) {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            assert!(fields.is_empty() && input.len() <= lim.max_head);
+            return;
+        }
+        Err(e) => {
+            assert!(fields.is_empty() && (e.status == 400 || e.status == 431), "{e:?}");
+            return;
+        }
+    };
+    assert!(h.end <= input.len() && h.end <= lim.max_head && fields.len() <= lim.max_fields);
+    assert!((100..1000).contains(&h.status) && h.minor <= 1);
+    assert!(h.reason.0 <= h.reason.1 && h.reason.1 as usize <= h.end);
+    for f in &fields {
+        assert!(f.name.0 < f.name.1 && f.name.1 <= f.value.0 && f.value.0 <= f.value.1 && f.value.1 as usize <= h.end);
+    }
+    let cut = ctl * 131 % h.end;
+    assert_eq!(parse_response(&input[..cut], &lim, head_request, &mut Vec::new()), Ok(None), "a prefix of {cut}");
+    assert_eq!(parse_response(&input[..h.end], &lim, head_request, &mut Vec::new()), Ok(Some(h)));
+    if head_request || h.status < 200 || h.status == 204 || h.status == 304 {
+        assert_eq!(h.body, BodyKind::None);
+    }
+    match h.body {
+        BodyKind::Close => assert!(!h.keep_alive),
+        BodyKind::Length(n) => assert!(n > 0),
+        BodyKind::Chunked => response_chunked(&input[h.end..], 1 + (ctl >> 4) * 17),
+        BodyKind::None => {}
+    }
+}
+
+/// Decodes a chunked response body as the client does: in the connection's buffer, `step`
+/// more bytes at a time, each call's output taken before the next.
+fn response_chunked(body: &[u8], step: usize) {
+    let mut buf = body.to_vec();
+    let mut dec = Chunked::new(u64::MAX).keeping_trailer(Vec::new());
+    let (mut start, mut end, mut out) = (0, 0, 0usize);
+    loop {
+        end = (end + step).min(buf.len());
+        let (mut r, mut w) = (start, start);
+        match dec.decode(&mut buf, &mut r, &mut w, end) {
+            Ok(done) => {
+                assert!(start <= w && w <= r && r <= end);
+                out += w - start;
+                start = r;
+                // `total` counts the chunk sizes declared so far, data not yet decoded included
+                assert!(out as u64 <= dec.total() && out <= body.len());
+                if done {
+                    assert_eq!(out as u64, dec.total());
+                    let trailer = dec.trailer().expect("kept");
+                    let lim = HeadLimit { start: 0, max: usize::MAX, error: crate::h1::field::bad("trailer") };
+                    let mut ignore = IgnoreFields;
+                    let parsed = field_lines(trailer, 0, lim, usize::MAX, &mut Vec::new(), &mut ignore);
+                    assert_eq!(
+                        parsed.map_err(|e| e.reason),
+                        Ok(Some(trailer.len())),
+                        "{:?}",
+                        String::from_utf8_lossy(trailer)
+                    );
+                    return;
+                }
+            }
+            Err(e) => {
+                assert!(e.status == 400 || e.status == 413 || e.status == 431, "{e:?}");
+                return;
+            }
+        }
+        if end == buf.len() {
+            return; // truncated: the client reports it when the connection ends
+        }
+    }
+}
+
+struct IgnoreFields;
+
+impl crate::h1::field::FieldSink for IgnoreFields {
+    fn field(&mut self, _: &[u8], _: &[u8], _: crate::h1::field::Span) -> Result<(), crate::h1::field::HeadError> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -204,5 +300,17 @@ mod tests {
         super::connection(b"\x00GET / HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n");
         super::multipart(b"\x00\x05\x03--B\r\nContent-Disposition: form-data; name=a\r\n\r\nhi\r\n--B--");
         super::multipart(b"\x04\x01\x01--B\r\nContent-Disposition: form-data; name=a\r\n\r\n01234567890123456789");
+        super::response(b"\x00HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+        super::response(b"\x01HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+        super::response(b"\x00HTTP/1.1 204 No Content\r\n\r\n");
+        super::response(b"\x00HTTP/1.0 200 OK\r\n\r\nuntil close");
+        super::response(b"\x00HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n");
+        super::response(b"\x00HTTP/2.0 200 OK\r\n\r\n");
+        for ctl in [0x00, 0x20, 0xf0] {
+            let mut chunked = vec![ctl];
+            chunked.extend_from_slice(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n");
+            chunked.extend_from_slice(b"0\r\nX-Checksum: abc\r\n\r\n");
+            super::response(&chunked);
+        }
     }
 }
