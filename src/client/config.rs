@@ -170,9 +170,9 @@ impl Builder {
     }
 
     /// Bound on a whole call: waiting for a connection, connecting, sending, and receiving
-    /// the response head and (for calls that read it) the body. Default: none, each step is
-    /// bounded by its own timeout. For a streamed body, reads after the call returned are
-    /// bounded by the read timeout.
+    /// the response head and the body. Default: none, each step is bounded by its own
+    /// timeout. A streamed response keeps the deadline: reading its body past it fails with
+    /// a timeout.
     ///
     /// ```
     /// let client = shockwave::Client::builder().timeout(std::time::Duration::from_secs(10)).build();
