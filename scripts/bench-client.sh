@@ -33,6 +33,8 @@
 #   RETRY_NOISY  re-runs of a measurement when other processes used >= 5% of the host CPU
 #                during it (default 1; the least disturbed attempt is kept, marked ⚠ if still >= 5%)
 #   SERVER_CPU / CLIENT_CPU  (default 0 / 1);  ADDR (default 127.0.0.1:8080)
+#   GOMAXPROCS   fasthttp client's (default: 1, as every client gets one CPU); the shared run:
+#                GOMAXPROCS=2 SERVER_CPU=0,1 CLIENT_CPU=0,1 DATE_TAG=shared-HHMM (then restore *-latest)
 #   NO_BUILD=1   build nothing (server and tools from an earlier build)
 #   DATE_TAG     results file tag (default YYYY-MM-DD-HHMM)
 #
@@ -43,7 +45,7 @@ set -euo pipefail
 BENCH_TAG=bench-client
 # shellcheck source=scripts/bench-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
-CMD_LINE="$(command_line bench-client.sh CLIENTS SCENARIOS ROUNDS DURATION WARMUP POST_BYTES PAUSE RETRY_NOISY SERVER_CPU CLIENT_CPU ADDR NO_BUILD)"
+CMD_LINE="$(command_line bench-client.sh CLIENTS SCENARIOS ROUNDS DURATION WARMUP POST_BYTES PAUSE RETRY_NOISY SERVER_CPU CLIENT_CPU ADDR NO_BUILD GOMAXPROCS)"
 cd "$ROOT"
 # Taken now: the results files written below would make the tree look dirty.
 SHOCKWAVE_REV="$(git_rev)"
@@ -383,7 +385,7 @@ MD="$RESULTS_DIR/client-$DATE_TAG.md"
   echo "- Command: \`$CMD_LINE\`"
   echo "- Shockwave commit: $SHOCKWAVE_REV"
   echo "- Host: $(cpu_model) ($(nproc) CPUs online), kernel $(uname -r)"
-  echo "- Clients: Shockwave's \`Client::send_into\` (benches/peers/src/bin/shockwave-client.rs); fasthttp $(dpkg-query -W -f='${Version}' golang-github-valyala-fasthttp-dev 2>/dev/null || echo '?') \`Client.Do\` with $(go version 2>/dev/null | awk '{print $3}' || echo 'go ?'), GOMAXPROCS 1 (fasthttp-client/main.go); ureq $(crate_version ureq), default features off (src/bin/ureq-client.rs). Each: THREADS threads/goroutines sharing one client with THREADS pooled connections, keep-alive."
+  echo "- Clients: Shockwave's \`Client::send_into\` (benches/peers/src/bin/shockwave-client.rs); fasthttp $(dpkg-query -W -f='${Version}' golang-github-valyala-fasthttp-dev 2>/dev/null || echo '?') \`Client.Do\` with $(go version 2>/dev/null | awk '{print $3}' || echo 'go ?'), GOMAXPROCS ${GOMAXPROCS:-1} (fasthttp-client/main.go; env GOMAXPROCS for the shared run); ureq $(crate_version ureq), default features off (src/bin/ureq-client.rs). Each: THREADS threads/goroutines sharing one client with THREADS pooled connections, keep-alive."
   echo "- Server: the fasthttp hello peer (THREADS=1, GOMAXPROCS 1) on CPU $SERVER_CPU, \`Hello, World!\` (13 bytes) for every request; each client on CPU $CLIENT_CPU (\`taskset\`)"
   echo "- $ROUNDS rounds; per run ${WARMUP}s warm-up then ${SECS}s measured in the same process; client order reversed every other round; $PAUSE s pause between runs"
   echo "- Measured inside each tool over the measured loop: successful requests → req/s; client CPU = getrusage utime+stime of the whole client process ÷ requests; allocations and bytes per request (Go: runtime.MemStats Mallocs / TotalAlloc deltas; Rust: a counting #[global_allocator], a realloc counting as one allocation of its new size). An error = a failed request, a status other than 200 or a body other than 13 bytes."

@@ -1,5 +1,5 @@
 //! The examples do what their doc comments (and the README) say, driven by the same `curl`
-//! commands: `api`, `forms` and `todo` over real sockets.
+//! commands: `api`, `forms` and `todo` over real sockets; `get` prints what `curl -i` does.
 #![cfg(all(feature = "json", feature = "cookies"))]
 
 mod common;
@@ -10,15 +10,7 @@ use std::process::{Command, Stdio};
 
 /// Starts example `name` (built with every feature) on a free port; returns it and its address.
 fn run(name: &str, env: &[(&str, &str)]) -> (KillOnDrop, String) {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
-    let built = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--all-features", "--example", name])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(built, "cannot build example {name}");
-    let mut child = Command::new(path)
+    let mut child = Command::new(built(name))
         .arg("127.0.0.1:0")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -136,4 +128,47 @@ fn todo_keeps_its_data_in_sqlite() {
     for ext in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{db}{ext}"));
     }
+}
+
+/// Builds example `name` (with every feature) and returns its path.
+fn built(name: &str) -> std::path::PathBuf {
+    let ok = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--all-features", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "cannot build example {name}");
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join("examples").join(name)
+}
+
+/// `cargo run --example get -- URL` prints what `curl -i` prints: the same status line,
+/// header lines and body (with the line ends `curl` keeps from the wire as CRLF made LF).
+#[test]
+fn get_prints_a_response_like_curl_i() {
+    let (_s, a) = run("api", &[]);
+    let u = format!("http://{a}/api/users/7");
+    let get = Command::new(built("get")).arg(&u).output().unwrap();
+    assert_eq!(get.status.code(), Some(0));
+    let ours = String::from_utf8(get.stdout).unwrap();
+    let theirs = curl(&["-i", &u]).replace("\r\n", "\n");
+    // the Date may tick between the two requests, and each gets its own request id
+    let strip = |s: &str| {
+        s.lines().filter(|l| !l.starts_with("Date:") && !l.starts_with("X-Request-Id:")).collect::<Vec<_>>().join("\n")
+    };
+    assert_eq!(strip(&ours), strip(&theirs));
+    assert!(ours.starts_with("HTTP/1.1 404 Not Found\n"), "{ours}");
+
+    let post = Command::new(built("get"))
+        .arg(format!("http://{a}/api/users"))
+        .envs([("METHOD", "POST"), ("BODY", r#"{"name":"Bo"}"#)])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(post.stdout).unwrap();
+    assert!(out.starts_with("HTTP/1.1 415"), "no Content-Type: {out}");
+
+    let bad = Command::new(built("get")).arg("http://127.0.0.1:1/").output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8(bad.stderr).unwrap();
+    assert!(err.contains("http://127.0.0.1:1/") && err.contains("refused"), "{err}");
 }

@@ -71,7 +71,10 @@ func main() {
 			usage()
 		}
 	}
-	runtime.GOMAXPROCS(1)
+	// one CPU like every other client, unless GOMAXPROCS is set (the shared, default-config run)
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 
 	var body []byte
 	if postBytes > 0 {
