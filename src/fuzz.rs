@@ -254,7 +254,7 @@ fn response_chunked(body: &[u8], step: usize) {
                     let trailer = dec.trailer().expect("kept");
                     let lim = HeadLimit { start: 0, max: usize::MAX, error: crate::h1::field::bad("trailer") };
                     let mut ignore = IgnoreFields;
-                    let parsed = field_lines(trailer, 0, lim, usize::MAX, &mut Vec::new(), &mut ignore);
+                    let parsed = field_lines::<false>(trailer, 0, lim, usize::MAX, &mut Vec::new(), &mut ignore);
                     assert_eq!(
                         parsed.map_err(|e| e.reason),
                         Ok(Some(trailer.len())),

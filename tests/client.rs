@@ -1029,6 +1029,20 @@ fn connect_timeout_on_a_full_accept_queue() {
 // ---------------------------------------------------------------------------------------------
 // Malformed responses
 
+/// RFC 9112 §2.2 lets a recipient take a lone LF as a line end; small servers that write
+/// `\n` only are read (as curl and Go read them), with the connection kept.
+#[test]
+fn responses_with_bare_lf_line_ends_are_read() {
+    let raw = Raw::answering(b"HTTP/1.1 200 OK\nContent-Type: text/plain \nContent-Length: 2\n\nok");
+    let client = Client::new();
+    for _ in 0..3 {
+        let resp = client.get(&raw.url("/")).unwrap();
+        assert_eq!((resp.status(), resp.reason(), resp.header("content-type")), (200, "OK", Some("text/plain")));
+        assert_eq!(resp.text().unwrap(), "ok");
+    }
+    assert_eq!(raw.accepted(), 1);
+}
+
 #[test]
 fn malformed_responses_are_errors_of_the_right_kind() {
     let big_head = format!("HTTP/1.1 200 OK\r\nX-Big: {}\r\nContent-Length: 0\r\n\r\n", "a".repeat(2000));
@@ -1039,7 +1053,8 @@ fn malformed_responses_are_errors_of_the_right_kind() {
         ("bad status line", b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n".to_vec(), Kind::Protocol),
         ("HTTP/2.0", b"HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec(), Kind::Protocol),
         ("not HTTP", b"SSH-2.0-OpenSSH_9.2\r\n".to_vec(), Kind::Protocol),
-        ("bare LF", b"HTTP/1.1 200 OK\nContent-Length: 0\n\n".to_vec(), Kind::Protocol),
+        ("bare CR", b"HTTP/1.1 200 OK\rContent-Length: 0\r\n\r\n".to_vec(), Kind::Protocol),
+        ("bare CR in a field", b"HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n".to_vec(), Kind::Protocol),
         ("truncated head", b"HTTP/1.1 200 OK\r\nContent-Le".to_vec(), Kind::Io),
         (
             "bad chunk size",

@@ -4,8 +4,9 @@
 //! It reads a byte slice and returns a [`ResponseHead`] of positions into it, `Ok(None)` when
 //! the head is not complete yet, or a [`HeadError`] naming what is wrong. The field lines go
 //! through the same parser as the server's requests (`h1::field::field_lines`), so a response
-//! is held to the same rules: CRLF only, no obs-fold, no whitespace before a colon, no CTL in
-//! values; and the framing fields through the same [`FramingFields`], so conflicting lengths
+//! is held to the same rules (no obs-fold, no whitespace before a colon, no CTL in values, no
+//! CR without LF) except one: a lone LF ends a line, as RFC 9112 §2.2 allows and curl, Go and
+//! browsers accept; and the framing fields through the same [`FramingFields`], so conflicting lengths
 //! and bad codings are refused the same way. A lax client is how responses get smuggled.
 
 use crate::h1::field::{bad, field_lines, Field, FieldSink, HeadError, HeadLimit, Span};
@@ -87,7 +88,7 @@ fn parse_inner(
         let ok = if p == b'0' { b.is_ascii_digit() } else { b == p };
         // A status line may end right after the code (no SP, no reason): accepted, as every
         // browser and client does.
-        if !(ok || i == 12 && b == b'\r') {
+        if !(ok || i == 12 && (b == b'\r' || b == b'\n')) {
             return Err(bad(if i < 8 {
                 "not an HTTP/1.x response (bad status line)"
             } else if i == 8 || i == 12 {
@@ -114,20 +115,23 @@ fn parse_inner(
     loop {
         match buf.get(pos) {
             None => return limit.partial(buf),
-            Some(b'\r') => break,
+            Some(b'\r' | b'\n') => break,
             Some(&b) if b == b'\t' || (b >= 0x20 && b != 0x7f) => pos += 1,
             Some(_) => return Err(bad("status line: invalid character in the reason phrase")),
         }
     }
     let reason = Span(r0 as u32, pos as u32);
-    match buf.get(pos + 1) {
-        None => return limit.partial(buf),
-        Some(b'\n') => pos += 2,
-        Some(_) => return Err(bad("status line not ended by CRLF")),
+    // RFC 9112 §2.2: a recipient MAY take a lone LF as the end of a line (curl, browsers and
+    // Go do, and some small servers send nothing else); a CR must be followed by LF.
+    match (buf[pos], buf.get(pos + 1)) {
+        (b'\n', _) => pos += 1,
+        (_, None) => return limit.partial(buf),
+        (_, Some(b'\n')) => pos += 2,
+        (_, Some(_)) => return Err(bad("status line: a CR not followed by LF")),
     }
 
     let mut sink = Sink(FramingFields::default());
-    let Some(end) = field_lines(buf, pos, limit, lim.max_fields, fields, &mut sink)? else { return Ok(None) };
+    let Some(end) = field_lines::<true>(buf, pos, limit, lim.max_fields, fields, &mut sink)? else { return Ok(None) };
     if end > lim.max_head {
         return Err(TOO_LARGE);
     }
@@ -212,12 +216,17 @@ mod tests {
             ("HTTP/1.1 099 Low\r\n\r\n", Err(())),
             ("HTTP/1.1  200 OK\r\n\r\n", Err(())),
             ("http/1.1 200 OK\r\n\r\n", Err(())),
-            ("HTTP/1.1 200 OK\n\r\n", Err(())),
+            ("HTTP/1.1 200 OK\n\r\n", Ok((200, "OK"))),
+            ("HTTP/1.1 200 OK\n\n", Ok((200, "OK"))),
+            ("HTTP/1.1 204\n\n", Ok((204, ""))),
+            ("HTTP/1.1 200 OK\rX: y\r\n\r\n", Err(())),
             ("HTTP/1.1 200 O\x00K\r\n\r\n", Err(())),
             ("ICY 200 OK\r\n\r\n", Err(())),
             ("HTTP/1.1 200 OK\r\nX: y\r\n \tfolded\r\n\r\n", Err(())),
             ("HTTP/1.1 200 OK\r\nX : y\r\n\r\n", Err(())),
-            ("HTTP/1.1 200 OK\r\nX: y\nZ: w\r\n\r\n", Err(())),
+            ("HTTP/1.1 200 OK\r\nX: y\nZ: w\r\n\r\n", Ok((200, "OK"))),
+            ("HTTP/1.1 200 OK\r\nX: y\rZ: w\r\n\r\n", Err(())),
+            ("HTTP/1.1 200 OK\nX: y \n\n", Ok((200, "OK"))),
         ];
         for (s, want) in cases {
             let mut fields = Vec::new();

@@ -262,7 +262,7 @@ impl Response {
         if !self.trailer.is_empty() {
             let lim = HeadLimit { start: 0, max: usize::MAX, error: crate::h1::field::bad("trailer") };
             // validated by the chunked decoder already: this only finds the spans
-            let _ = field_lines(&self.trailer, 0, lim, usize::MAX, &mut self.trailer_fields, &mut Ignore);
+            let _ = field_lines::<false>(&self.trailer, 0, lim, usize::MAX, &mut self.trailer_fields, &mut Ignore);
         }
     }
 }

@@ -73,10 +73,12 @@ pub(crate) trait FieldSink {
 /// and handed to `sink`. Returns the position after the
 /// empty line, `Ok(None)` when the lines are not complete yet, or the error.
 ///
-/// Strict where leniency has been a smuggling vector: lines end in CRLF only, no whitespace
-/// before the colon or at the start of a line (obs-fold), no CTL in values.
+/// Strict where leniency has been a smuggling vector: lines end in CRLF (with `BARE_LF`, a
+/// lone LF also ends a line, as RFC 9112 §2.2 lets a recipient accept: the client reads
+/// responses that way, the server never requests), a CR not followed by LF is an error, no
+/// whitespace before the colon or at the start of a line (obs-fold), no CTL in values.
 #[inline(always)]
-pub(crate) fn field_lines(
+pub(crate) fn field_lines<const BARE_LF: bool>(
     buf: &[u8],
     mut pos: usize,
     lim: HeadLimit,
@@ -95,6 +97,7 @@ pub(crate) fn field_lines(
                     Some(b'\n') => return Ok(Some(pos + 2)),
                     Some(_) => return Err(bad("bare CR")),
                 },
+                b'\n' if BARE_LF => return Ok(Some(pos + 1)),
                 b'\n' => return Err(bad("bare LF")),
                 // RFC 9112 §2.2 (whitespace before the first field) and §5.2 (obs-fold): reject.
                 b' ' | b'\t' => return Err(bad("line folding or leading whitespace")),
@@ -131,14 +134,19 @@ pub(crate) fn field_lines(
                 None => return lim.partial(buf),
                 Some(b'\t') => pos += 1,
                 Some(b'\r') => break,
+                Some(b'\n') if BARE_LF => break,
                 Some(_) => return Err(bad("invalid character in field value")),
             }
         }
-        match buf.get(pos + 1) {
-            None => return lim.partial(buf),
-            Some(b'\n') => {}
-            Some(_) => return Err(bad("bare CR")),
-        }
+        let eol = if BARE_LF && buf[pos] == b'\n' {
+            1
+        } else {
+            match buf.get(pos + 1) {
+                None => return lim.partial(buf),
+                Some(b'\n') => 2,
+                Some(_) => return Err(bad("bare CR")),
+            }
+        };
         let mut v1 = pos;
         if v1 > v0 && matches!(buf[v1 - 1], b' ' | b'\t') {
             // trailing OWS is rare: trim it
@@ -146,7 +154,7 @@ pub(crate) fn field_lines(
                 v1 -= 1;
             }
         }
-        pos += 2;
+        pos += eol;
         if fields.len() - f0 >= max_fields {
             return Err(HeadError { status: 431, reason: "too many header fields" });
         }

@@ -150,7 +150,9 @@ fn parse_inner(buf: &[u8], start: usize, lim: &Limits, fields: &mut Vec<Field>) 
     let mut sem = Semantics::default();
     let f0 = fields.len();
     let head_limit = HeadLimit { start, max: lim.max_head, error: TOO_LARGE };
-    let Some(pos) = field_lines(buf, pos, head_limit, lim.max_fields, fields, &mut sem)? else { return Ok(None) };
+    let Some(pos) = field_lines::<false>(buf, pos, head_limit, lim.max_fields, fields, &mut sem)? else {
+        return Ok(None);
+    };
 
     // (the size is checked here rather than per line: growth of the buffer bounds the scan)
     if pos - start > lim.max_head {
