@@ -1277,3 +1277,108 @@ fn a_response_read_after_its_client_was_dropped_closes_its_connection() {
     assert_eq!(resp.text().unwrap(), "ok");
     assert!(closed.recv().unwrap(), "the connection was pooled in a pool nobody can reach");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions found in review: reused responses, odd settings, redirects
+
+/// A `Response` reused after a failed `send_into` has no head left to point into.
+#[test]
+fn a_reused_response_after_a_failed_send_into_is_empty_not_stale() {
+    let raw = Raw::start(|i, mut p| {
+        if p.request().is_some() {
+            p.send(if i == 0 {
+                &b"HTTP/1.1 200 A fairly long reason phrase\r\nX: y\r\nContent-Length: 0\r\n\r\n"[..]
+            } else {
+                b"garbage\r\n\r\n"
+            });
+        }
+    });
+    let client = Client::builder().max_idle_per_host(0).build();
+    let req = Request::get(&raw.url("/")).unwrap();
+    let mut resp = Response::default();
+    client.send_into(&req, &mut resp).unwrap();
+    assert_eq!((resp.reason(), resp.header("x")), ("A fairly long reason phrase", Some("y")));
+    assert!(client.send_into(&req, &mut resp).unwrap_err().is_protocol());
+    assert_eq!((resp.status(), resp.reason(), resp.header("x"), resp.headers().count()), (0, "", None, 0));
+    let _ = format!("{resp:?}");
+}
+
+/// A body reader that fails after the server's `100 Continue` leaves no interim fields.
+#[test]
+fn a_failing_body_after_100_continue_leaves_no_interim_fields() {
+    struct Failing;
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::other("disk gone"))
+        }
+    }
+    let raw = Raw::start(|_, mut p| {
+        if p.head().is_some() {
+            p.send("HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n");
+            p.until_eof();
+        }
+    });
+    let req = Request::put(&raw.url("/")).unwrap().header("Expect", "100-continue").body(Body::reader(Failing));
+    let mut resp = Response::default();
+    let err = Client::new().send_into(&req, &mut resp).unwrap_err();
+    assert_eq!(err.kind(), Kind::Body, "{err}");
+    assert_eq!((resp.header("x-interim"), resp.headers().count()), (None, 0));
+    let _ = format!("{resp:?}");
+}
+
+/// `read` into an empty buffer is not the end of the body.
+#[test]
+fn an_empty_read_is_not_the_end_of_the_body() {
+    let raw = Raw::answering(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789");
+    let mut resp = Client::new().get(&raw.url("/")).unwrap();
+    assert_eq!(resp.read(&mut []).unwrap(), 0);
+    let mut body = String::new();
+    resp.read_to_string(&mut body).unwrap();
+    assert_eq!(body, "0123456789");
+}
+
+/// Zero and `Duration::MAX` are settings a person may write; neither panics nor hangs.
+#[test]
+fn zero_and_max_durations_are_usable_settings() {
+    let raw = Raw::answering(OK);
+    let forever = Client::builder()
+        .timeout(Duration::MAX)
+        .pool_timeout(Duration::MAX)
+        .dns_ttl(Duration::MAX)
+        .idle_timeout(Duration::MAX)
+        .build();
+    assert_eq!(forever.get(&raw.url("/")).unwrap().text().unwrap(), "ok");
+    let port = raw.addr.port();
+    assert_eq!(forever.get(&format!("http://localhost:{port}/")).unwrap().text().unwrap(), "ok");
+
+    // expect_timeout(0): the body goes at once instead of waiting for a 100 (or forever)
+    let s = server();
+    let client = Client::builder().expect_timeout(Duration::ZERO).read_timeout(Duration::from_secs(5)).build();
+    for _ in 0..2 {
+        let req = Request::post(&url(&s, "/count")).unwrap().header("Expect", "100-continue").body(vec![1u8; 100]);
+        assert_eq!(client.send(&req).unwrap().text().unwrap(), "100 100 chunked=false cl=Some(100)");
+    }
+}
+
+/// A `Host` set on the request is for the first host: a redirect elsewhere sends its own.
+#[test]
+fn a_set_host_header_does_not_follow_a_redirect_to_another_host() {
+    let (tx, rx) = bounded::<String>(1);
+    let second = Raw::start(move |_, mut p| {
+        if let Some((head, _)) = p.request() {
+            let _ = tx.send(head);
+            p.send(OK);
+        }
+    });
+    let to = second.url("/next");
+    let first = Raw::start(move |_, mut p| {
+        while p.request().is_some() {
+            p.send(format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"));
+        }
+    });
+    let req = Request::get(&first.url("/")).unwrap().header("Host", "api.first.example");
+    assert_eq!(Client::new().send(&req).unwrap().text().unwrap(), "ok");
+    let head = rx.recv_timeout(T).unwrap();
+    assert!(!head.contains("api.first.example"), "{head}");
+    assert!(head.contains(&format!("Host: 127.0.0.1:{}", second.addr.port())), "{head}");
+}

@@ -1,7 +1,7 @@
 //! The client's settings as one plain struct, and the [`Builder`] that fills it.
 
 use super::Client;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Every setting of a [`Client`]; built by [`Builder`], fixed once the client exists.
 #[derive(Clone, Debug)]
@@ -32,6 +32,14 @@ const MAX_IDLE_PER_HOST: usize = 16;
 /// Below the idle timeouts servers commonly use (nginx 75 s, Shockwave 60 s, Node 5 s is the
 /// outlier a retry covers), so a pooled connection is rarely one the server already closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+impl Config {
+    /// When a call starting now must end (`None`: no whole-call timeout, or one too long to
+    /// matter, such as `Duration::MAX`).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.timeout.and_then(|t| Instant::now().checked_add(t))
+    }
+}
 
 impl Default for Config {
     fn default() -> Config {
@@ -191,7 +199,7 @@ impl Builder {
     /// # drop(client);
     /// ```
     pub fn expect_timeout(mut self, t: Duration) -> Builder {
-        self.cfg.expect_timeout = t;
+        self.cfg.expect_timeout = t.max(Duration::from_millis(1));
         self
     }
 

@@ -47,6 +47,8 @@ impl Deadline {
     /// The socket timeout for the next wait, and whether it is the per-operation bound
     /// (else the deadline's, rounded down).
     fn next(&self, per_op: Duration) -> Result<(Duration, bool), Wait> {
+        // a zero timeout would mean "block forever" to the kernel (and std refuses it)
+        let per_op = per_op.max(Duration::from_millis(1));
         let Some(at) = self.at else { return Ok((per_op, true)) };
         let left = at.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -76,8 +78,9 @@ pub(crate) struct Conn {
     pub requests: u32,
     /// When it went back to the pool.
     pub idle_since: Instant,
-    rcv: Duration,
-    snd: Duration,
+    /// The socket's `SO_RCVTIMEO` / `SO_SNDTIMEO` as last set (`None`: never set).
+    rcv: Option<Duration>,
+    snd: Option<Duration>,
 }
 
 impl Conn {
@@ -92,8 +95,8 @@ impl Conn {
             out: Vec::new(),
             requests: 0,
             idle_since: Instant::now(),
-            rcv: Duration::ZERO,
-            snd: Duration::ZERO,
+            rcv: None,
+            snd: None,
         }
     }
 
@@ -147,9 +150,9 @@ impl Conn {
         }
         loop {
             let (t, per_op) = dl.next(dl.read)?;
-            if t != self.rcv {
+            if Some(t) != self.rcv {
                 self.stream.set_read_timeout(Some(t))?;
-                self.rcv = t;
+                self.rcv = Some(t);
             }
             let end = self.end;
             match self.fd().read(&mut self.buf[end..]) {
@@ -171,9 +174,9 @@ impl Conn {
         debug_assert_eq!(self.start, self.end);
         loop {
             let (t, per_op) = dl.next(dl.read)?;
-            if t != self.rcv {
+            if Some(t) != self.rcv {
                 self.stream.set_read_timeout(Some(t))?;
-                self.rcv = t;
+                self.rcv = Some(t);
             }
             match self.fd().read(out) {
                 Ok(n) => return Ok(n),
@@ -189,9 +192,9 @@ impl Conn {
     pub(crate) fn write_all(&mut self, mut data: &[u8], dl: &Deadline) -> Result<(), Wait> {
         while !data.is_empty() {
             let (t, per_op) = dl.next(dl.write)?;
-            if t != self.snd {
+            if Some(t) != self.snd {
                 self.stream.set_write_timeout(Some(t))?;
-                self.snd = t;
+                self.snd = Some(t);
             }
             match self.fd().write(data) {
                 Ok(n) => data = &data[n..],

@@ -124,7 +124,11 @@ impl Resolver {
             return Ok(addrs);
         }
         let now = Instant::now();
-        let entry = Entry { port, addrs: Arc::clone(&addrs), expires: now + self.ttl };
+        let entry = Entry {
+            port,
+            addrs: Arc::clone(&addrs),
+            expires: now.checked_add(self.ttl).unwrap_or(now + Duration::from_secs(365 * 24 * 3600)),
+        };
         let mut cache = self.cache.lock();
         if let Some(entries) = cache.get_mut(host) {
             entries.retain(|e| e.port != port && e.expires > now);

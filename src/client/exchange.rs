@@ -74,8 +74,7 @@ impl Client {
         let dl = Deadline { read: cfg.read_timeout, write: cfg.write_timeout, at };
         let mut retried = false;
         loop {
-            let now = Instant::now();
-            let until = at.map_or(now + cfg.pool_timeout, |at| at.min(now + cfg.pool_timeout));
+            let until = Instant::now().checked_add(cfg.pool_timeout).map_or(at, |t| Some(at.map_or(t, |at| at.min(t))));
             let (mut conn, reused) = match host.checkout(until, retried) {
                 None => {
                     return Err(Error::new(
@@ -87,12 +86,14 @@ impl Client {
                     ))
                 }
                 Some(Checkout::Reused(c)) => (c, true),
-                Some(Checkout::Open) => {
-                    let left = at.map_or(cfg.connect_timeout, |at| at.saturating_duration_since(now).min(cfg.connect_timeout));
+                Some(Checkout::Open(slot)) => {
+                    // from now, not from before the pool wait: the wait used up part of `at`
+                    let left = at.map_or(cfg.connect_timeout, |at| {
+                        at.saturating_duration_since(Instant::now()).min(cfg.connect_timeout)
+                    });
                     match self.inner.resolver.connect(url.host(), url.port(), left) {
-                        Ok(s) => (Conn::new(s, host.clone()), false),
+                        Ok(s) => (slot.connected(s), false),
                         Err(e) => {
-                            host.closed();
                             let kind = if e.kind() == io::ErrorKind::TimedOut { Kind::Timeout } else { Kind::Connect };
                             return Err(Error::io(kind, "", e)); // its message names the host and each address
                         }
@@ -166,6 +167,8 @@ impl Client {
             }
         }
         conn.send_out(dl).map_err(send_fail)?;
+        // any byte of a response (an interim 100 too) means the request reached the server
+        let mut received = false;
         let head_only = expect || !matches!(body, Outgoing::Bytes(b) if b.len() <= COALESCE);
         let mut sent = !head_only || matches!(body, Outgoing::Empty);
         if head_only && !matches!(body, Outgoing::Empty) {
@@ -173,10 +176,15 @@ impl Client {
                 // wait a bounded time for `100 Continue`; a final answer instead means the
                 // body is not wanted (and the connection cannot be reused without it)
                 let wait = Deadline { read: cfg.expect_timeout, ..*dl };
-                match self.read_head(conn, method, resp, &wait, true) {
+                let mut first = self.read_head(conn, method, resp, &wait, true, &mut received);
+                if matches!(&first, Err(f) if f.err.is_timeout() && conn.has_unread()) {
+                    // an answer is arriving: wait for it as for any other
+                    first = self.read_head(conn, method, resp, dl, true, &mut received);
+                }
+                match first {
                     Ok(Some(h)) => return Ok((h, false)),
                     Ok(None) => {}
-                    Err(f) if f.err.is_timeout() && !conn.has_unread() => {} // no answer yet: send it
+                    Err(f) if f.err.is_timeout() && !received => {} // no answer yet: send it
                     Err(f) => return Err(f),
                 }
             }
@@ -184,7 +192,7 @@ impl Client {
                 // A server that refuses a body (413) answers and closes while it arrives:
                 // its answer is worth more than our write error.
                 if f.err.kind() == Kind::Io {
-                    if let Ok(Some(h)) = self.read_head(conn, method, resp, dl, false) {
+                    if let Ok(Some(h)) = self.read_head(conn, method, resp, dl, false, &mut received) {
                         return Ok((h, false));
                     }
                 }
@@ -192,14 +200,15 @@ impl Client {
             }
             sent = true;
         }
-        match self.read_head(conn, method, resp, dl, false)? {
+        match self.read_head(conn, method, resp, dl, false, &mut received)? {
             Some(h) => Ok((h, sent)),
             None => unreachable!("read_head returns None only when asked to stop at 100"),
         }
     }
 
     /// Reads a response head into `resp`. With `stop_at_100`, returns `Ok(None)` after a
-    /// `100 Continue`; other 1xx responses are skipped.
+    /// `100 Continue`; other 1xx responses are skipped. `received` becomes true with the
+    /// first byte of any response.
     fn read_head(
         &self,
         conn: &mut Conn,
@@ -207,15 +216,28 @@ impl Client {
         resp: &mut Response,
         dl: &Deadline,
         stop_at_100: bool,
+        received: &mut bool,
     ) -> Result<Option<ResponseHead>, Failure> {
         let cfg = &self.inner.cfg;
         let lim = Limits { max_head: cfg.max_head, max_fields: cfg.max_fields };
-        let mut received = conn.has_unread();
+        *received |= conn.has_unread();
+        // bytes already looked at without finding a complete head: a head only completes
+        // with a LF, so a fill without one is not parsed again (a server trickling a byte at
+        // a time costs one parse per line, not per byte)
+        let mut seen = 0;
         loop {
-            resp.fields.clear();
-            match parse_response(conn.unread(), &lim, method == "HEAD", &mut resp.fields) {
+            let unread = conn.unread();
+            let parsed = if seen > 0 && memchr::memchr(b'\n', &unread[seen..]).is_none() {
+                Ok(None)
+            } else {
+                resp.fields.clear();
+                parse_response(unread, &lim, method == "HEAD", &mut resp.fields)
+            };
+            match parsed {
                 Ok(Some(h)) if (100..200).contains(&h.status) && h.status != 101 => {
                     conn.start += h.end;
+                    resp.fields.clear();
+                    seen = 0;
                     if h.status == 100 && stop_at_100 {
                         return Ok(None);
                     }
@@ -228,31 +250,34 @@ impl Client {
                     resp.reason = h.reason;
                     return Ok(Some(h));
                 }
-                Ok(None) => match conn.fill(cfg.max_head, dl) {
-                    Ok(Some(0)) => {
-                        let err = if received {
-                            Error::new(Kind::Io, "the server closed the connection in the middle of the response head")
-                        } else {
-                            Error::new(Kind::Io, "the server closed the connection without answering")
-                        };
-                        return Err(Failure { err, nothing_received: !received });
+                Ok(None) => {
+                    seen = conn.unread().len();
+                    match conn.fill(cfg.max_head, dl) {
+                        Ok(Some(0)) => {
+                            let err = if *received {
+                                Error::new(Kind::Io, "the server closed the connection in the middle of the response")
+                            } else {
+                                Error::new(Kind::Io, "the server closed the connection without answering")
+                            };
+                            return Err(Failure { err, nothing_received: !*received });
+                        }
+                        Ok(Some(_)) => *received = true,
+                        Ok(None) => {
+                            let err = Error::new(
+                                Kind::TooLarge,
+                                format!("the response head is over the limit of {} bytes", cfg.max_head),
+                            );
+                            return Err(Failure { err, nothing_received: false });
+                        }
+                        Err(w) => {
+                            let reset = matches!(&w, Wait::Io(e) if e.kind() == io::ErrorKind::ConnectionReset);
+                            return Err(Failure {
+                                err: wait_error(w, "waiting for the response"),
+                                nothing_received: !*received && reset,
+                            });
+                        }
                     }
-                    Ok(Some(_)) => received = true,
-                    Ok(None) => {
-                        let err = Error::new(
-                            Kind::TooLarge,
-                            format!("the response head is over the limit of {} bytes", cfg.max_head),
-                        );
-                        return Err(Failure { err, nothing_received: false });
-                    }
-                    Err(w) => {
-                        let reset = matches!(&w, Wait::Io(e) if e.kind() == io::ErrorKind::ConnectionReset);
-                        return Err(Failure {
-                            err: wait_error(w, "waiting for the response"),
-                            nothing_received: !received && reset,
-                        });
-                    }
-                },
+                }
                 Err(e) if e.status == 431 => {
                     let err = Error::new(Kind::TooLarge, format!("the response head is too large: {}", e.reason));
                     return Err(Failure { err, nothing_received: false });

@@ -47,7 +47,6 @@ use request::{BodyInner, Headers, Outgoing};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 use url::Url;
 
 /// A blocking HTTP/1.1 client with a keep-alive pool per host.
@@ -239,9 +238,11 @@ impl Client {
     /// ```
     pub fn send_into(&self, req: &Request, resp: &mut Response) -> Result<(), Error> {
         resp.reset();
-        let at = self.inner.cfg.timeout.map(|t| Instant::now() + t);
+        let at = self.inner.cfg.deadline();
         let r = req.with_body(|mut body| {
-            let mut live = self.exchange(&req.method, &req.url, &req.headers, &mut body, resp, at, Some(&req.host))?;
+            let mut live = self
+                .exchange(&req.method, &req.url, &req.headers, &mut body, resp, at, Some(&req.host))
+                .inspect_err(|_| resp.clear_head())?; // no spans into a head never filled
             live.read_to_end(&mut resp.body, &mut resp.trailer)?;
             resp.parse_trailer();
             live.finish();
@@ -261,7 +262,7 @@ impl Client {
         mut cache: Option<&OnceLock<(u64, Arc<Host>)>>,
     ) -> Result<Response, Error> {
         let cfg = &self.inner.cfg;
-        let at = cfg.timeout.map(|t| Instant::now() + t);
+        let at = cfg.deadline();
         let mut resp = Response::default();
         let mut method = Cow::Borrowed(method);
         let mut url = Cow::Borrowed(url);
@@ -303,7 +304,7 @@ impl Client {
                 return Ok(resp); // a streamed body cannot be sent again: the 307/308 is the answer
             }
             if next.pool_key() != url.pool_key() {
-                headers = Cow::Owned(headers.without_credentials());
+                headers = Cow::Owned(headers.for_another_host());
             }
             resp.reset(); // the redirect's own body: kept on the connection if already here
             url = Cow::Owned(next);

@@ -53,11 +53,30 @@ struct HostState {
     open: usize,
 }
 
-/// What a checkout gives: a pooled connection, or a counted slot to open a new one in (give
-/// it back with [`Host::closed`] if the connect fails).
+/// What a checkout gives: a pooled connection, or a counted slot to open a new one in.
 pub(crate) enum Checkout {
     Reused(Conn),
-    Open,
+    Open(Slot),
+}
+
+/// A place counted in its host's `open` for a connection being made: becomes the
+/// connection's ([`Slot::connected`]), or is given back when dropped (a failed connect, a
+/// panic in between).
+pub(crate) struct Slot(Option<Arc<Host>>);
+
+impl Slot {
+    pub(crate) fn connected(mut self, s: std::net::TcpStream) -> Conn {
+        let host = self.0.take().expect("a slot is used once");
+        Conn::new(s, host) // the connection now holds the count, released by its drop
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(h) = self.0.take() {
+            h.closed();
+        }
+    }
 }
 
 impl Pools {
@@ -121,7 +140,8 @@ impl Host {
     /// host is at its cap. `None`: the wait timed out.
     /// `fresh`: only a new connection will do (a retry); an idle one is closed to make room
     /// if the host is at its cap.
-    pub(crate) fn checkout(&self, until: Instant, fresh: bool) -> Option<Checkout> {
+    /// `until`: `None` waits as long as it takes.
+    pub(crate) fn checkout(self: &Arc<Self>, until: Option<Instant>, fresh: bool) -> Option<Checkout> {
         let mut st = self.state.lock();
         loop {
             if fresh && st.open >= self.max_conns && !st.idle.is_empty() {
@@ -138,9 +158,16 @@ impl Host {
             if st.open < self.max_conns {
                 st.open += 1;
                 self.opened.fetch_add(1, Relaxed);
-                return Some(Checkout::Open);
+                return Some(Checkout::Open(Slot(Some(self.clone()))));
             }
-            if self.freed.wait_until(&mut st, until).timed_out() && st.idle.is_empty() && st.open >= self.max_conns {
+            let timed_out = match until {
+                Some(until) => self.freed.wait_until(&mut st, until).timed_out(),
+                None => {
+                    self.freed.wait(&mut st);
+                    false
+                }
+            };
+            if timed_out && st.idle.is_empty() && st.open >= self.max_conns {
                 return None;
             }
         }
@@ -166,7 +193,7 @@ impl Host {
         }
     }
 
-    /// A connection of this host was closed, or a slot taken for a connect that failed.
+    /// A connection of this host was closed, or a [`Slot`] given back.
     pub(crate) fn closed(&self) {
         self.state.lock().open -= 1;
         self.freed.notify_one();

@@ -212,11 +212,12 @@ impl Headers {
         self.flags &= !flag;
     }
 
-    /// The same headers without the credentials that must not follow a redirect to another
-    /// host (`Authorization`, `Cookie`, `Proxy-Authorization`).
-    pub(crate) fn without_credentials(&self) -> Headers {
+    /// The same headers for a redirect to another host: without the credentials that must
+    /// not follow it (`Authorization`, `Cookie`, `Proxy-Authorization`) nor a `Host` set for
+    /// the first one.
+    pub(crate) fn for_another_host(&self) -> Headers {
         let mut h = self.clone();
-        for n in ["authorization", "cookie", "proxy-authorization"] {
+        for n in ["authorization", "cookie", "proxy-authorization", "host"] {
             h.remove(n);
         }
         h

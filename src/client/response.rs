@@ -80,13 +80,20 @@ impl Response {
         if let Some(live) = self.live.take() {
             live.finish_or_close();
         }
-        self.status = 0;
-        self.head.clear();
-        self.fields.clear();
+        self.clear_head();
         self.trailer.clear();
         self.trailer_fields.clear();
         self.body.clear();
         self.pos = 0;
+    }
+
+    /// Forgets the head (an exchange that failed leaves no spans into an emptied buffer).
+    pub(crate) fn clear_head(&mut self) {
+        self.status = 0;
+        self.minor = 0;
+        self.reason = Span::default();
+        self.head.clear();
+        self.fields.clear();
     }
 
     /// The status code.
@@ -269,6 +276,9 @@ impl Response {
 
 impl Read for Response {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if out.is_empty() {
+            return Ok(0); // not the end of the body
+        }
         if self.pos < self.body.len() {
             let n = (self.body.len() - self.pos).min(out.len());
             out[..n].copy_from_slice(&self.body[self.pos..self.pos + n]);
@@ -384,7 +394,8 @@ impl Live {
                     format!("the response body ({left} bytes) is over the limit of {} bytes", self.max_body),
                 ));
             }
-            body.reserve(left.min(64 << 20) as usize);
+            // what the server claims, up to 1 MiB: a lying Content-Length costs no more
+            body.reserve(left.min(1 << 20) as usize);
         }
         loop {
             let (s, e) = self.body.fill(&mut self.conn, &self.dl, true).map_err(|e| body_error(e, self.read))?;

@@ -138,7 +138,8 @@ impl Url {
         let default_port = auth.port == scheme.default_port();
         let key_len = scheme.as_str().len() + "://".len() + auth.host.len().max(MAX_IPV6_KEY) + ":65535".len();
         let authority_len = auth.host.len() + if default_port { 0 } else { ":65535".len() };
-        let pq_len = path_query.len().max(1) + 2 * non_ascii;
+        // a '/' is added before a bare query (`?q` → `/?q`) or an empty path
+        let pq_len = path_query.len() + usize::from(!path_query.starts_with('/')) + 2 * non_ascii;
         let cap = s.len() + key_len + authority_len + pq_len;
         let mut text = String::with_capacity(cap);
 
@@ -658,5 +659,17 @@ mod tests {
             let u = Url::parse(s).unwrap();
             assert!(u.text.len() <= u.text.capacity());
         }
+    }
+
+    #[test]
+    fn a_bare_query_on_a_long_host_and_port_fits_the_one_string() {
+        // the '/' added before `?` was not counted: a debug assertion fired for long hosts
+        let host = "a".repeat(41);
+        for s in [format!("http://{host}:10000?q=1"), format!("http://{host}:10000")] {
+            let u = Url::parse(&s).unwrap();
+            assert_eq!(u.path_and_query(), if s.ends_with("=1") { "/?q=1" } else { "/" });
+        }
+        let base = Url::parse("http://h/").unwrap();
+        assert_eq!(base.join(&format!("//{host}:10000?q=1")).unwrap().path_and_query(), "/?q=1");
     }
 }
