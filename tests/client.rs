@@ -1382,3 +1382,32 @@ fn a_set_host_header_does_not_follow_a_redirect_to_another_host() {
     assert!(!head.contains("api.first.example"), "{head}");
     assert!(head.contains(&format!("Host: 127.0.0.1:{}", second.addr.port())), "{head}");
 }
+
+/// JSON both ways (feature `json`): `Request::json` sets the body and its type,
+/// `Response::json` reads the body into a type, a body that is not that type is an error.
+#[cfg(feature = "json")]
+#[test]
+fn json_in_and_out() {
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    struct User {
+        id: u64,
+        name: String,
+    }
+    let s = Server::builder()
+        .bind("127.0.0.1:0")
+        .unwrap()
+        .start(|req: &shockwave::Request, resp: &mut shockwave::Response| {
+            assert_eq!(req.header("content-type"), Some("application/json"));
+            resp.set_content_type("application/json");
+            resp.write_body(req.body().unwrap_or_default());
+        })
+        .unwrap();
+    let u = format!("http://{}/users", s.local_addr());
+    let ann = User { id: 1, name: "Ann".into() };
+    let client = Client::new();
+    let back: User = client.send(&Request::post(&u).unwrap().json(&ann)).unwrap().json().unwrap();
+    assert_eq!(back, ann);
+    let err = client.send(&Request::post(&u).unwrap().json(&[1, 2])).unwrap().json::<User>().unwrap_err();
+    assert_eq!(err.kind(), Kind::Body, "{err}");
+    assert!(err.to_string().contains("JSON"), "{err}");
+}

@@ -332,3 +332,18 @@ impl Client {
         Url::parse(url).map_or(0, |u| self.inner.pools.idle(u.pool_key()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `Client` is shared between threads; requests and responses move between them.
+    #[test]
+    fn the_public_types_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<super::Client>();
+        send_sync::<super::Request>();
+        send::<super::Response>();
+        send_sync::<super::Error>();
+        send::<super::Body<'static>>();
+    }
+}

@@ -434,6 +434,29 @@ impl Request {
         self
     }
 
+    /// Sets the body to `value` as JSON, with `Content-Type: application/json` (feature
+    /// `json`). A value that cannot be serialised makes the request fail when sent.
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct User { id: u64, name: &'static str }
+    /// let req = shockwave::client::Request::post("http://127.0.0.1:8080/users")?.json(&User { id: 1, name: "Ann" });
+    /// # Ok::<(), shockwave::client::Error>(())
+    /// ```
+    #[cfg(feature = "json")]
+    pub fn json<T: serde::Serialize + ?Sized>(mut self, value: &T) -> Request {
+        match serde_json::to_vec(value) {
+            Ok(body) => {
+                self.set_header("Content-Type", "application/json");
+                self.set_body(body);
+            }
+            Err(e) => {
+                self.headers.error.get_or_insert_with(|| format!("the JSON body cannot be serialised: {e}"));
+            }
+        }
+        self
+    }
+
     /// The request's parts for one send: its body taken out if it is a reader.
     pub(crate) fn with_body<T>(&self, f: impl FnOnce(Outgoing<'_>) -> Result<T, Error>) -> Result<T, Error> {
         match &self.body {
