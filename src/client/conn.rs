@@ -148,44 +148,16 @@ impl Conn {
         if !self.make_room(max) {
             return Ok(None);
         }
-        loop {
-            let (t, per_op) = dl.next(dl.read)?;
-            if Some(t) != self.rcv {
-                self.stream.set_read_timeout(Some(t))?;
-                self.rcv = Some(t);
-            }
-            let end = self.end;
-            match self.fd().read(&mut self.buf[end..]) {
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(Some(n));
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && per_op => return Err(Wait::Timeout(t)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {} // the rounded deadline: look again
-                Err(e) => return Err(Wait::Io(e)),
-            }
-        }
+        let n = recv(&self.stream, &mut self.rcv, &mut self.buf[self.end..], dl)?;
+        self.end += n;
+        Ok(Some(n))
     }
 
     /// Reads into `out` directly (a large body read past the buffer); the buffer must be
     /// empty. `Ok(0)` at end of stream.
     pub(crate) fn read_direct(&mut self, out: &mut [u8], dl: &Deadline) -> Result<usize, Wait> {
         debug_assert_eq!(self.start, self.end);
-        loop {
-            let (t, per_op) = dl.next(dl.read)?;
-            if Some(t) != self.rcv {
-                self.stream.set_read_timeout(Some(t))?;
-                self.rcv = Some(t);
-            }
-            match self.fd().read(out) {
-                Ok(n) => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && per_op => return Err(Wait::Timeout(t)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(Wait::Io(e)),
-            }
-        }
+        recv(&self.stream, &mut self.rcv, out, dl)
     }
 
     /// Writes all of `data` within `dl`.
@@ -249,6 +221,25 @@ impl Conn {
         })?;
         self.end += n as usize;
         Ok(n as usize)
+    }
+}
+
+/// One `recv` into `out`, waiting within `dl`; `rcv` is the socket's `SO_RCVTIMEO` as last
+/// set, updated when the wait needs another.
+fn recv(stream: &TcpStream, rcv: &mut Option<Duration>, out: &mut [u8], dl: &Deadline) -> Result<usize, Wait> {
+    loop {
+        let (t, per_op) = dl.next(dl.read)?;
+        if Some(t) != *rcv {
+            stream.set_read_timeout(Some(t))?;
+            *rcv = Some(t);
+        }
+        match Fd(stream.as_raw_fd()).read(out) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && per_op => return Err(Wait::Timeout(t)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {} // the rounded deadline: look again
+            Err(e) => return Err(Wait::Io(e)),
+        }
     }
 }
 
