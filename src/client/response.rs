@@ -367,14 +367,10 @@ impl Live {
             self.take_trailer(trailer);
             return Ok(0);
         }
-        out[..n].copy_from_slice(&self.conn_buf()[s..s + n]);
+        out[..n].copy_from_slice(&self.conn.buf_mut()[s..s + n]);
         self.body.consume(&mut self.conn, n);
         self.count(n)?;
         Ok(n)
-    }
-
-    fn conn_buf(&mut self) -> &[u8] {
-        self.conn.buf_mut()
     }
 
     fn take_trailer(&mut self, trailer: &mut Vec<u8>) {
