@@ -5,6 +5,16 @@ use std::fmt;
 use std::io;
 
 /// What kind of failure an [`Error`] is. New kinds may be added.
+///
+/// ```
+/// use shockwave::client::Kind;
+/// match shockwave::Client::new().get("http://127.0.0.1:1/") {
+///     Err(e) if e.kind() == Kind::Connect => eprintln!("nothing listens there: {e}"),
+///     Err(e) if e.kind() == Kind::Timeout => eprintln!("too slow: {e}"),
+///     Err(e) => eprintln!("{e}"),
+///     Ok(resp) => println!("{}", resp.status()),
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
