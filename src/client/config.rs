@@ -56,7 +56,7 @@ impl Default for Config {
             expect_timeout: Duration::from_secs(1),
             max_redirects: 10,
             max_head: 64 * 1024,
-            max_fields: 100,
+            max_fields: 256, // CDN answers carry many Set-Cookie and tracing fields; the byte limit bounds the cost
             max_body: u64::MAX,
             dns_ttl: Duration::from_secs(30),
             user_agent: Some(concat!("shockwave/", env!("CARGO_PKG_VERSION")).to_owned()),
@@ -217,7 +217,7 @@ impl Builder {
     }
 
     /// Longest response head accepted (default 64 KiB), and most field lines in it (default
-    /// 100); beyond either the call fails with [`Kind::TooLarge`](super::Kind::TooLarge).
+    /// 256); beyond either the call fails with [`Kind::TooLarge`](super::Kind::TooLarge).
     ///
     /// ```
     /// let client = shockwave::Client::builder().max_response_head(16 * 1024, 50).build();
