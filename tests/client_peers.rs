@@ -1,6 +1,7 @@
 //! The client against independent servers: Python's `http.server` (HTTP/1.0, one request per
-//! connection) and nginx (keep-alive with `keepalive_requests`, static files, `return`, and a
-//! chunked SSI page), started by the test on a free 127.0.0.1 port with a generated config.
+//! connection), nginx (keep-alive with `keepalive_requests`, static files, `return`, and a
+//! chunked SSI page) started by the test on a free 127.0.0.1 port with a generated config,
+//! and Go's net/http server (chunked with trailers, `Expect: 100-continue`, 307).
 //! `scripts/test.sh` installs python3 and nginx; a test whose server is missing says
 //! "SKIP: …" and returns.
 
@@ -344,4 +345,74 @@ fn nginx_many_threads_share_the_pool() {
     assert!((200..=204).contains(&opened), "{opened} connections for 600 requests");
     let log = access_log(600, &ngx.dir);
     assert!(log.iter().all(|l| l.ends_with(" 200")), "{log:?}");
+}
+
+/// Go's net/http server (`tests/go/server/server.go`, built into `target/`), started by the
+/// test; `None` (after saying why) without Go. Built first and run directly, so the process
+/// the test kills is the server itself (`go run` would leave its child running).
+fn go_server() -> Option<(KillOnDrop, SocketAddr)> {
+    if !Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIP: go is not installed (scripts/test.sh installs golang-go)");
+        return None;
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let exe = format!("{dir}/target/go-interop-server");
+    let built = Command::new("go")
+        .args(["build", "-o", &exe, "tests/go/server/server.go"])
+        .current_dir(dir)
+        .env("GO111MODULE", "off")
+        .env("GOCACHE", format!("{dir}/target/go-cache"))
+        .env("GOFLAGS", "")
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(built, "cannot build tests/go/server/server.go");
+    let mut child = Command::new(&exe).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("go server said {line:?}"));
+    Some((KillOnDrop(child), addr.parse().unwrap()))
+}
+
+/// Against Go's net/http server: chunked bodies with a trailer, `Expect: 100-continue`
+/// answered by a real server, a 307 that keeps method and body, keep-alive reuse.
+#[test]
+fn go_net_http_server_chunked_trailers_expect_and_redirects() {
+    let Some((_go, addr)) = go_server() else { return };
+    let client = Client::new();
+    let base = format!("http://{addr}");
+
+    let mut resp = client.get(&format!("{base}/chunked")).unwrap();
+    assert_eq!(resp.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(resp.read_body().unwrap(), b"one two three");
+    assert_eq!(resp.trailer("x-sum"), Some("13"));
+    drop(resp);
+
+    let body = vec![7u8; 1 << 20];
+    let req = shockwave::client::Request::post(&format!("{base}/count"))
+        .unwrap()
+        .header("Expect", "100-continue")
+        .body(body.clone());
+    assert_eq!(client.send(&req).unwrap().text().unwrap(), r#"POST 1048576 bytes expect="100-continue""#);
+    let sized = shockwave::client::Body::sized(std::io::Cursor::new(body.clone()), body.len() as u64);
+    assert_eq!(client.put(&format!("{base}/count"), sized).unwrap().text().unwrap(), r#"PUT 1048576 bytes expect="""#);
+    let streamed = shockwave::client::Body::reader(std::io::Cursor::new(body));
+    assert_eq!(
+        client.post(&format!("{base}/count"), streamed).unwrap().text().unwrap(),
+        r#"POST 1048576 bytes expect="""#
+    );
+
+    let resp = client.post(&format!("{base}/redirect"), "twelve bytes").unwrap();
+    assert_eq!(resp.url(), format!("{base}/count"));
+    assert_eq!(resp.text().unwrap(), r#"POST 12 bytes expect="""#);
+
+    let first = client.get(&format!("{base}/conn")).unwrap().text().unwrap();
+    for _ in 0..5 {
+        assert_eq!(client.get(&format!("{base}/conn")).unwrap().text().unwrap(), first, "one kept-alive connection");
+    }
+    let mut resp = shockwave::client::Response::default();
+    let hello = shockwave::client::Request::get(&format!("{base}/hello")).unwrap();
+    for _ in 0..100 {
+        client.send_into(&hello, &mut resp).unwrap();
+        assert_eq!((resp.status(), resp.body()), (200, &b"hello"[..]));
+    }
 }
