@@ -9,7 +9,7 @@
 //! browsers accept; and the framing fields through the same [`FramingFields`], so conflicting lengths
 //! and bad codings are refused the same way. A lax client is how responses get smuggled.
 
-use crate::h1::field::{bad, field_lines, Field, FieldSink, HeadError, HeadLimit, Span};
+use crate::h1::field::{bad, field_lines, Field, HeadError, HeadLimit, Span};
 use crate::h1::framing::FramingFields;
 
 /// How the body of a response is delimited.
@@ -47,15 +47,6 @@ pub(crate) struct Limits {
 }
 
 const TOO_LARGE: HeadError = HeadError { status: 431, reason: "response head too large" };
-
-struct Sink(FramingFields);
-
-impl FieldSink for Sink {
-    #[inline(always)]
-    fn field(&mut self, name: &[u8], value: &[u8], _span: Span) -> Result<(), HeadError> {
-        self.0.field(name, value)
-    }
-}
 
 /// Parses the response head at the start of `buf`, appending its field lines to `fields` (left
 /// unchanged unless the head is complete). `head_request`: the request was HEAD, so no body
@@ -130,12 +121,11 @@ fn parse_inner(
         (_, Some(_)) => return Err(bad("status line: a CR not followed by LF")),
     }
 
-    let mut sink = Sink(FramingFields::default());
-    let Some(end) = field_lines::<true>(buf, pos, limit, lim.max_fields, fields, &mut sink)? else { return Ok(None) };
+    let mut f = FramingFields::default();
+    let Some(end) = field_lines::<true>(buf, pos, limit, lim.max_fields, fields, &mut f)? else { return Ok(None) };
     if end > lim.max_head {
         return Err(TOO_LARGE);
     }
-    let f = sink.0;
     // RFC 9112 §6.3, in its order.
     let body = if head_request || status < 200 || status == 204 || status == 304 {
         BodyKind::None

@@ -9,7 +9,7 @@
 use super::body::{BodyError, BodyState};
 use super::conn::{Conn, Deadline, Wait};
 use super::error::{Error, Kind};
-use crate::h1::field::{field_lines, Field, FieldSink, HeadError, HeadLimit, Span};
+use crate::h1::field::{section_fields, Field, Span};
 use crate::Version;
 use std::io::{self, Read};
 
@@ -57,13 +57,6 @@ pub struct Response {
     pub(crate) pos: usize,
     pub(crate) url: String,
     pub(crate) live: Option<Live>,
-}
-
-struct Ignore;
-impl FieldSink for Ignore {
-    fn field(&mut self, _: &[u8], _: &[u8], _: Span) -> Result<(), HeadError> {
-        Ok(())
-    }
 }
 
 fn find<'a>(fields: &'a [Field], buf: &'a [u8], name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
@@ -267,9 +260,7 @@ impl Response {
     pub(crate) fn parse_trailer(&mut self) {
         self.trailer_fields.clear();
         if !self.trailer.is_empty() {
-            let lim = HeadLimit { start: 0, max: usize::MAX, error: crate::h1::field::bad("trailer") };
-            // validated by the chunked decoder already: this only finds the spans
-            let _ = field_lines::<false>(&self.trailer, 0, lim, usize::MAX, &mut self.trailer_fields, &mut Ignore);
+            let _ = section_fields(&self.trailer, &mut self.trailer_fields);
         }
     }
 }

@@ -68,6 +68,21 @@ pub(crate) trait FieldSink {
     fn field(&mut self, name: &[u8], value: &[u8], span: Span) -> Result<(), HeadError>;
 }
 
+/// The sink that keeps nothing but the spans `field_lines` pushes.
+impl FieldSink for () {
+    #[inline(always)]
+    fn field(&mut self, _: &[u8], _: &[u8], _: Span) -> Result<(), HeadError> {
+        Ok(())
+    }
+}
+
+/// The spans of a whole field section (lines and the empty line that ends it), such as a
+/// chunked body's trailer: `Ok(Some(len))` when `section` is exactly one complete section.
+pub(crate) fn section_fields(section: &[u8], fields: &mut Vec<Field>) -> Result<Option<usize>, HeadError> {
+    let lim = HeadLimit { start: 0, max: usize::MAX, error: bad("field section too large") };
+    field_lines::<false>(section, 0, lim, usize::MAX, fields, &mut ())
+}
+
 /// Parses the field lines from `buf[pos..]` through the empty line that ends them (RFC 9112
 /// §5), for requests, responses and chunked trailers alike. Each line is pushed to `fields`
 /// and handed to `sink`. Returns the position after the

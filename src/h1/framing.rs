@@ -7,7 +7,7 @@
 //! the close; the server refuses a request it cannot frame with a status, the client reports
 //! a protocol error.
 
-use super::field::{bad, HeadError};
+use super::field::{bad, FieldSink, HeadError, Span};
 use super::tables::TCHAR;
 
 /// Strips optional whitespace (SP / HTAB) from both ends.
@@ -84,11 +84,19 @@ pub(crate) struct FramingFields {
     pub keep_alive: bool,
 }
 
+/// A response's fields only matter for their framing: the client parses them into this.
+impl FieldSink for FramingFields {
+    #[inline(always)]
+    fn field(&mut self, name: &[u8], value: &[u8], _: Span) -> Result<(), HeadError> {
+        self.framing_field(name, value)
+    }
+}
+
 impl FramingFields {
     /// Folds in one field line if it is a framing field. `name` is a valid token, `value` is
     /// already trimmed.
     #[inline(always)]
-    pub(crate) fn field(&mut self, name: &[u8], value: &[u8]) -> Result<(), HeadError> {
+    pub(crate) fn framing_field(&mut self, name: &[u8], value: &[u8]) -> Result<(), HeadError> {
         match name.len() {
             10 if eq_fold(name, b"connection") => self.connection(value),
             14 if eq_fold(name, b"content-length") => self.content_length(value)?,

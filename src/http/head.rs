@@ -118,7 +118,7 @@ impl FieldSink for Semantics {
             4 | 10 | 14 | 17 if name.contains(&b'_') && is_disguised_framing_name(name) => {
                 return Err(bad("field name disguised as a framing field"));
             }
-            _ => self.framing.field(name, value)?,
+            _ => self.framing.framing_field(name, value)?,
         }
         Ok(())
     }
