@@ -9,7 +9,7 @@
 //! browsers accept; and the framing fields through the same [`FramingFields`], so conflicting lengths
 //! and bad codings are refused the same way. A lax client is how responses get smuggled.
 
-use crate::h1::field::{bad, field_lines, Field, HeadError, HeadLimit, Span};
+use crate::h1::field::{bad, complete_or_undo, field_lines, Field, HeadError, HeadLimit, Span};
 use crate::h1::framing::FramingFields;
 
 /// How the body of a response is delimited.
@@ -57,12 +57,7 @@ pub(crate) fn parse_response(
     head_request: bool,
     fields: &mut Vec<Field>,
 ) -> Result<Option<ResponseHead>, HeadError> {
-    let f0 = fields.len();
-    let r = parse_inner(buf, lim, head_request, fields);
-    if !matches!(r, Ok(Some(_))) {
-        fields.truncate(f0);
-    }
-    r
+    complete_or_undo(fields, |fields| parse_inner(buf, lim, head_request, fields))
 }
 
 fn parse_inner(

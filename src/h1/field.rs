@@ -68,6 +68,22 @@ pub(crate) trait FieldSink {
     fn field(&mut self, name: &[u8], value: &[u8], span: Span) -> Result<(), HeadError>;
 }
 
+/// Runs a head parser that appends field lines to `fields`, keeping them only if it returns
+/// a complete head: after "need more bytes" or an error the list is as it was, so the next
+/// attempt (or the next message) starts clean.
+#[inline(always)]
+pub(crate) fn complete_or_undo<T>(
+    fields: &mut Vec<Field>,
+    parse: impl FnOnce(&mut Vec<Field>) -> Result<Option<T>, HeadError>,
+) -> Result<Option<T>, HeadError> {
+    let f0 = fields.len();
+    let r = parse(fields);
+    if !matches!(r, Ok(Some(_))) {
+        fields.truncate(f0);
+    }
+    r
+}
+
 /// The sink that keeps nothing but the spans `field_lines` pushes.
 impl FieldSink for () {
     #[inline(always)]

@@ -12,7 +12,7 @@
 use super::head::{bad, Field, Head, HeadError, Semantics, Span};
 use super::method;
 use super::uri;
-use crate::h1::field::{field_lines, HeadLimit};
+use crate::h1::field::{complete_or_undo, field_lines, HeadLimit};
 use crate::h1::simd::scan_target;
 use crate::h1::tables::TCHAR;
 
@@ -52,12 +52,7 @@ pub(crate) fn parse_head(
     lim: &Limits,
     fields: &mut Vec<Field>,
 ) -> Result<Option<Head>, HeadError> {
-    let f0 = fields.len();
-    let r = parse_inner(buf, start, lim, fields);
-    if !matches!(r, Ok(Some(_))) {
-        fields.truncate(f0);
-    }
-    r
+    complete_or_undo(fields, |fields| parse_inner(buf, start, lim, fields))
 }
 
 /// Partial: stop here; over the size limit it is an error instead.
