@@ -7,6 +7,7 @@
 //! bound; the value set is rounded down to 100 ms so a loop of fast calls does not reset the
 //! option on every read, and a wait cut short by the rounding simply waits again.
 
+use super::error::{Error, Kind};
 use super::pool::Host;
 use crate::buf::{Buf, BufPool};
 use crate::sys::Fd;
@@ -35,6 +36,17 @@ pub(crate) enum Wait {
     /// The whole call's deadline passed.
     Deadline,
     Io(io::Error),
+}
+
+impl Wait {
+    /// The client's error for a wait that ended while doing `what` ("sending the request").
+    pub(crate) fn into_error(self, what: &str) -> Error {
+        match self {
+            Wait::Timeout(t) => Error::new(Kind::Timeout, format!("{what} timed out after {t:?}")),
+            Wait::Deadline => Error::new(Kind::Timeout, format!("the request's timeout passed while {what}")),
+            Wait::Io(e) => Error::io(Kind::Io, format!("{what} failed"), e),
+        }
+    }
 }
 
 impl From<io::Error> for Wait {

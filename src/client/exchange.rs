@@ -38,14 +38,6 @@ struct Failure {
     nothing_received: bool,
 }
 
-fn wait_error(w: Wait, what: &str) -> Error {
-    match w {
-        Wait::Timeout(t) => Error::new(Kind::Timeout, format!("{what} timed out after {t:?}")),
-        Wait::Deadline => Error::new(Kind::Timeout, format!("the request's timeout passed while {what}")),
-        Wait::Io(e) => Error::io(Kind::Io, format!("{what} failed"), e),
-    }
-}
-
 impl Client {
     /// Sends the request and reads the response head into `resp`; returns the connection
     /// with the body still on it.
@@ -158,7 +150,7 @@ impl Client {
         dl: &Deadline,
     ) -> Result<(ResponseHead, bool), Failure> {
         let cfg = &self.inner.cfg;
-        let send_fail = |w: Wait| Failure { err: wait_error(w, "sending the request"), nothing_received: true };
+        let send_fail = |w: Wait| Failure { err: w.into_error("sending the request"), nothing_received: true };
         encode_head(&mut conn.out, method, url, headers, body, cfg.user_agent.as_deref());
         let expect = headers.flags & HAS_EXPECT_CONTINUE != 0 && !matches!(body, Outgoing::Empty | Outgoing::Bytes([]));
         if let (Outgoing::Bytes(b), false) = (&*body, expect) {
@@ -272,7 +264,7 @@ impl Client {
                         Err(w) => {
                             let reset = matches!(&w, Wait::Io(e) if e.kind() == io::ErrorKind::ConnectionReset);
                             return Err(Failure {
-                                err: wait_error(w, "waiting for the response"),
+                                err: w.into_error("waiting for the response"),
                                 nothing_received: !*received && reset,
                             });
                         }
@@ -337,7 +329,7 @@ pub(crate) fn encode_head(
 
 /// Sends the body after the head (a large one, a reader's, or one that waited for 100).
 fn send_body(conn: &mut Conn, body: &mut Outgoing<'_>, dl: &Deadline) -> Result<(), Failure> {
-    let io_fail = |w: Wait| Failure { err: wait_error(w, "sending the request body"), nothing_received: false };
+    let io_fail = |w: Wait| Failure { err: w.into_error("sending the request body"), nothing_received: false };
     match body {
         Outgoing::Empty => Ok(()),
         Outgoing::Bytes(b) => conn.write_all(b, dl).map_err(io_fail),

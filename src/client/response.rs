@@ -7,7 +7,7 @@
 //! there (no waiting in `drop`), and closes it otherwise.
 
 use super::body::{BodyError, BodyState};
-use super::conn::{Conn, Deadline, Wait};
+use super::conn::{Conn, Deadline};
 use super::error::{Error, Kind};
 use crate::h1::field::{section_fields, Field, Span};
 use crate::Version;
@@ -314,11 +314,7 @@ impl std::fmt::Debug for Response {
 /// Turns a failed body read into the client's error.
 pub(crate) fn body_error(e: BodyError, read: u64) -> Error {
     match e {
-        BodyError::Wait(Wait::Timeout(t)) => {
-            Error::new(Kind::Timeout, format!("no body bytes for {t:?} (read timeout) after {read} bytes"))
-        }
-        BodyError::Wait(Wait::Deadline) => Error::new(Kind::Timeout, "the request's timeout passed reading the body"),
-        BodyError::Wait(Wait::Io(e)) => Error::io(Kind::Io, format!("reading the body failed after {read} bytes"), e),
+        BodyError::Wait(w) => w.into_error(&format!("reading the body after {read} bytes")),
         BodyError::Truncated => {
             Error::new(Kind::Io, format!("the server closed the connection after {read} bytes, before the body ended"))
         }
@@ -339,10 +335,8 @@ impl Live {
     }
 
     /// One read of body bytes into `out`; 0 at the end (then the trailer is in `trailer`).
+    /// `out` is not empty (`Response::read` answers an empty one itself).
     pub(crate) fn read(&mut self, out: &mut [u8], trailer: &mut Vec<u8>) -> Result<usize, Error> {
-        if out.is_empty() {
-            return Ok(0);
-        }
         if let Some(want) = self.body.direct(&self.conn, out.len()) {
             if want >= 4096 {
                 let n =
@@ -375,12 +369,7 @@ impl Live {
     /// Reads the rest of the body onto the end of `body`.
     pub(crate) fn read_to_end(&mut self, body: &mut Vec<u8>, trailer: &mut Vec<u8>) -> Result<(), Error> {
         if let BodyState::Length(left) = self.body {
-            if self.read + left > self.max_body {
-                return Err(Error::new(
-                    Kind::TooLarge,
-                    format!("the response body ({left} bytes) is over the limit of {} bytes", self.max_body),
-                ));
-            }
+            // (a length over max_body was refused with the head, in `exchange`)
             // what the server claims, up to 1 MiB: a lying Content-Length costs no more
             body.reserve(left.min(1 << 20) as usize);
         }
