@@ -151,6 +151,18 @@ pub(crate) const HAS_USER_AGENT: u8 = 2;
 pub(crate) const HAS_EXPECT_CONTINUE: u8 = 4;
 pub(crate) const HAS_CONNECTION_CLOSE: u8 = 8;
 
+/// The flag a header of this name may set (`Expect` and `Connection` only with the values
+/// that matter), 0 for the others.
+fn flag_of(name: &[u8]) -> u8 {
+    match name.len() {
+        4 if eq_fold(name, b"host") => HAS_HOST,
+        10 if eq_fold(name, b"user-agent") => HAS_USER_AGENT,
+        6 if eq_fold(name, b"expect") => HAS_EXPECT_CONTINUE,
+        10 if eq_fold(name, b"connection") => HAS_CONNECTION_CLOSE,
+        _ => 0,
+    }
+}
+
 /// Header lines set on a request, encoded once as they are set.
 #[derive(Clone, Default)]
 pub(crate) struct Headers {
@@ -169,19 +181,18 @@ impl Headers {
         }
         let n = name.as_bytes();
         match n.len() {
-            4 if eq_fold(n, b"host") => self.flags |= HAS_HOST,
-            10 if eq_fold(n, b"user-agent") => self.flags |= HAS_USER_AGENT,
-            6 if eq_fold(n, b"expect") && value.trim_ascii().eq_ignore_ascii_case(b"100-continue") => {
-                self.flags |= HAS_EXPECT_CONTINUE;
-            }
-            10 if eq_fold(n, b"connection")
-                && crate::h1::framing::list(value).any(|t| t.eq_ignore_ascii_case(b"close")) =>
-            {
-                self.flags |= HAS_CONNECTION_CLOSE;
-            }
             14 if eq_fold(n, b"content-length") => return self.refuse(name),
             17 if eq_fold(n, b"transfer-encoding") => return self.refuse(name),
             _ => {}
+        }
+        let flag = flag_of(n);
+        let says_it = match flag {
+            HAS_EXPECT_CONTINUE => value.trim_ascii().eq_ignore_ascii_case(b"100-continue"),
+            HAS_CONNECTION_CLOSE => crate::h1::framing::list(value).any(|t| t.eq_ignore_ascii_case(b"close")),
+            _ => true,
+        };
+        if says_it {
+            self.flags |= flag;
         }
         self.lines.extend_from_slice(n);
         self.lines.extend_from_slice(b": ");
@@ -201,15 +212,7 @@ impl Headers {
             }
         }
         self.lines = out;
-        let n = name.as_bytes();
-        let flag = match n.len() {
-            4 if eq_fold(n, b"host") => HAS_HOST,
-            10 if eq_fold(n, b"user-agent") => HAS_USER_AGENT,
-            6 if eq_fold(n, b"expect") => HAS_EXPECT_CONTINUE,
-            10 if eq_fold(n, b"connection") => HAS_CONNECTION_CLOSE,
-            _ => 0,
-        };
-        self.flags &= !flag;
+        self.flags &= !flag_of(name.as_bytes());
     }
 
     /// The same headers for a redirect to another host: without the credentials that must
