@@ -162,7 +162,7 @@ impl Builder {
     /// # drop(client);
     /// ```
     pub fn read_timeout(mut self, t: Duration) -> Builder {
-        self.cfg.read_timeout = t.max(Duration::from_millis(1));
+        self.cfg.read_timeout = t;
         self
     }
 
@@ -173,7 +173,7 @@ impl Builder {
     /// # drop(client);
     /// ```
     pub fn write_timeout(mut self, t: Duration) -> Builder {
-        self.cfg.write_timeout = t.max(Duration::from_millis(1));
+        self.cfg.write_timeout = t;
         self
     }
 
@@ -199,7 +199,7 @@ impl Builder {
     /// # drop(client);
     /// ```
     pub fn expect_timeout(mut self, t: Duration) -> Builder {
-        self.cfg.expect_timeout = t.max(Duration::from_millis(1));
+        self.cfg.expect_timeout = t;
         self
     }
 
