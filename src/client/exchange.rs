@@ -116,17 +116,16 @@ impl Client {
                 }
                 Err(f) => {
                     drop(conn);
+                    // (a retry checks out a new connection, never a reused one: this runs once)
                     if reused && f.nothing_received {
-                        if idempotent(method) && body.replayable() && !retried {
+                        if idempotent(method) && body.replayable() {
                             retried = true;
                             continue;
                         }
                         let why = if !idempotent(method) {
                             format!("; {method} is not idempotent, so it was not sent again (the server may have acted on it)")
-                        } else if !body.replayable() {
-                            "; its body was streamed from a reader, so it was not sent again".to_owned()
                         } else {
-                            "; it failed again on a new connection".to_owned()
+                            "; its body was streamed from a reader, so it was not sent again".to_owned()
                         };
                         return Err(f.err.with_hint(&why));
                     }
