@@ -2,18 +2,21 @@
 //! `{"method": …, "target": …, "version": …, "headers": [[name, value], …], "body": "…"}` where
 //! header values and the body carry each byte as one latin-1 character. If reading the body
 //! fails → `400` (`413` past the body limit) and the connection closes. Address: first argument, else `ADDR`, else
-//! 127.0.0.1:8080.
+//! 127.0.0.1:8080. Deployed, it takes its socket from systemd, drains on SIGTERM and hands over
+//! on SIGUSR2, as `examples/hello` does (`examples/support/deploy.rs`).
 
 use shockwave::{Request, Response, Server};
 use std::io::Read;
 
+#[path = "support/deploy.rs"]
+mod deploy;
+
 fn main() -> std::io::Result<()> {
     let addr =
         std::env::args().nth(1).or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let server = Server::builder().bind(&addr)?;
+    let server = deploy::bind(deploy::configure(Server::builder()), &addr)?;
     println!("echo server on http://{}/", server.local_addr());
-    server.start(echo)?.join();
-    Ok(())
+    deploy::run(server.start(echo)?)
 }
 
 fn echo(req: &Request, resp: &mut Response) {

@@ -2,9 +2,14 @@
 //! 127.0.0.1:8080. The address comes from the first argument or `ADDR`. For the benchmarks:
 //! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` (a fixed pool) override the thread counts, and
 //! `SHOCKWAVE_SLEEP_MS` makes requests to paths under `/sleep` wait that long before the
-//! answer, as a handler waiting on a database would (`scripts/bench-blocking.sh`).
+//! answer, as a handler waiting on a database would (`scripts/bench-blocking.sh`). Deployed
+//! (`examples/deploy/`), it takes its socket from systemd, drains on SIGTERM and hands over on
+//! SIGUSR2: see `examples/support/deploy.rs`.
 
 use shockwave::Server;
+
+#[path = "support/deploy.rs"]
+mod deploy;
 
 fn main() -> std::io::Result<()> {
     let addr =
@@ -17,8 +22,8 @@ fn main() -> std::io::Result<()> {
         builder = builder.workers(n);
     }
     let sleep = std::time::Duration::from_millis(env_usize("SHOCKWAVE_SLEEP_MS").unwrap_or(0) as u64);
-    let server = builder.bind(&addr)?;
-    println!("serving Hello, World! on http://{}/", server.local_addr());
+    let server = deploy::bind(deploy::configure(builder), &addr)?;
+    println!("serving Hello, World! on http://{}/ (pid {})", server.local_addr(), std::process::id());
     let handle = server.start(move |req, resp| {
         if !sleep.is_zero() && req.path().starts_with("/sleep") {
             std::thread::sleep(sleep);
@@ -26,11 +31,7 @@ fn main() -> std::io::Result<()> {
         resp.set_content_type("text/plain");
         resp.write_body(b"Hello, World!");
     })?;
-    // built with `--features signals`, Ctrl-C drains requests in flight before exiting
-    #[cfg(feature = "signals")]
-    handle.shutdown_on_signals()?;
-    handle.join();
-    Ok(())
+    deploy::run(handle)
 }
 
 fn env_usize(name: &str) -> Option<usize> {

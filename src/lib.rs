@@ -76,4 +76,4 @@ pub use http::response::{IntoStatus, InvalidHeaderName, Response};
 pub use interop::{from_http, FromHttp};
 #[cfg(feature = "router")]
 pub use router::Router;
-pub use server::{serve, serve_handler, Builder, Server, ServerHandle, Stats};
+pub use server::{drain::DrainReport, serve, serve_handler, Builder, Server, ServerHandle, Stats};

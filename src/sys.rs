@@ -168,3 +168,133 @@ pub(crate) fn epoll_add_exclusive(epfd: RawFd, fd: RawFd, data: u64) -> io::Resu
     // SAFETY: `ev` is a valid epoll_event for the call to read; bad descriptors fail with EBADF.
     syscall!(unsafe { libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, fd, &mut ev) }).map(drop)
 }
+
+/// Steers new connections to the `index`-th socket of the `SO_REUSEPORT` group listener `fd`
+/// belongs to (sockets are numbered in the order they started listening), with a one-instruction
+/// classic BPF program (`SO_ATTACH_REUSEPORT_CBPF`, no privilege needed). The program is the
+/// group's: attached by the newest member, it sends everything to it. When fewer than `index + 1`
+/// sockets are left, the kernel ignores the program and hashes as usual.
+pub(crate) fn steer_reuseport_to(fd: RawFd, index: u32) -> io::Result<()> {
+    // BPF_RET | BPF_K: return the constant `k`
+    let mut prog = [libc::sock_filter { code: (libc::BPF_RET | libc::BPF_K) as u16, jt: 0, jf: 0, k: index }];
+    let fprog = libc::sock_fprog { len: 1, filter: prog.as_mut_ptr() };
+    let len = std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t;
+    let opt = (&fprog as *const libc::sock_fprog).cast();
+    // SAFETY: `opt` points to a live sock_fprog of `len` bytes whose filter array (one
+    // instruction, `len: 1`) outlives the call; the kernel copies the program.
+    syscall!(unsafe { libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_ATTACH_REUSEPORT_CBPF, opt, len) }).map(drop)
+}
+
+/// An integer socket option of `fd` at `SOL_SOCKET`.
+fn socket_option(fd: RawFd, name: libc::c_int) -> io::Result<libc::c_int> {
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are live and `len` is `v`'s size; a bad descriptor fails with EBADF.
+    syscall!(unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, name, (&mut v as *mut libc::c_int).cast(), &mut len) })?;
+    Ok(v)
+}
+
+/// The address family of `fd` if it is a listening stream socket, else an error saying what it
+/// is instead.
+pub(crate) fn listening_stream_family(fd: RawFd) -> io::Result<libc::c_int> {
+    let not = |what: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("not {what}"));
+    match socket_option(fd, libc::SO_TYPE) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOTSOCK) => return Err(not("a socket")),
+        Err(e) => return Err(e),
+        Ok(t) if t != libc::SOCK_STREAM => return Err(not("a stream socket")),
+        Ok(_) => {}
+    }
+    if socket_option(fd, libc::SO_ACCEPTCONN)? == 0 {
+        return Err(not("a listening socket"));
+    }
+    socket_option(fd, libc::SO_DOMAIN)
+}
+
+/// Marks `fd` close-on-exec and non-blocking.
+pub(crate) fn set_cloexec_nonblocking(fd: RawFd) -> io::Result<()> {
+    // SAFETY: fcntl with these commands only reads and sets flags of the descriptor.
+    unsafe {
+        syscall!(libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC))?;
+        let flags = syscall!(libc::fcntl(fd, libc::F_GETFL))?;
+        syscall!(libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK))?;
+    }
+    Ok(())
+}
+
+/// Starts program `path` with arguments `argv` and environment `env` in a child process whose
+/// descriptors 3, 4, … are `fds` (without close-on-exec; every other descriptor of ours that
+/// has close-on-exec is closed by the exec), and whose environment also has
+/// `LISTEN_PID=<the child's pid>`, which only the child can know: the socket activation protocol
+/// (`server/activation.rs`). Returns the child's pid; if the exec fails, the child exits with
+/// status 127.
+///
+/// `std::process::Command` cannot do this: the environment is fixed before the fork. Between
+/// fork and exec the child only calls async-signal-safe functions (`getpid`, `dup2`, `execve`,
+/// `_exit`) and writes into memory prepared before the fork.
+pub(crate) fn spawn_with_listeners(
+    path: &std::ffi::CStr,
+    argv: &[std::ffi::CString],
+    env: &[std::ffi::CString],
+    fds: &[RawFd],
+) -> io::Result<libc::pid_t> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let n = fds.len() as RawFd;
+    // Copies above 3 + n, so moving them into place cannot overwrite one not yet moved.
+    let mut staged = Vec::with_capacity(fds.len());
+    for &fd in fds {
+        // SAFETY: F_DUPFD_CLOEXEC only duplicates `fd` (a bad one fails with EBADF).
+        let copy = syscall!(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3 + n) })?;
+        // SAFETY: `copy` is a descriptor just created for us alone.
+        staged.push(unsafe { OwnedFd::from_raw_fd(copy) });
+    }
+    // "LISTEN_PID=" and room for any pid, completed by the child
+    const PREFIX: &[u8] = b"LISTEN_PID=";
+    let mut pid_var = [0u8; PREFIX.len() + 21];
+    pid_var[..PREFIX.len()].copy_from_slice(PREFIX);
+    let mut envp: Vec<*const libc::c_char> = env.iter().map(|v| v.as_ptr()).collect();
+    envp.push(pid_var.as_ptr().cast());
+    envp.push(std::ptr::null());
+    let mut args: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    args.push(std::ptr::null());
+    let staged_fds: Vec<RawFd> = staged.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
+    let pid_ptr = pid_var.as_mut_ptr();
+    // SAFETY: the child branch only calls async-signal-safe functions and writes to `pid_var`,
+    // its own copy of a buffer that outlives the fork; every pointer passed to execve points to
+    // a NUL-terminated string or array kept alive above.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => unsafe {
+            let mut pid = libc::getpid() as u64;
+            let mut digits = [0u8; 20];
+            let mut len = 0;
+            loop {
+                digits[len] = b'0' + (pid % 10) as u8;
+                len += 1;
+                pid /= 10;
+                if pid == 0 {
+                    break;
+                }
+            }
+            for i in 0..len {
+                *pid_ptr.add(PREFIX.len() + i) = digits[len - 1 - i];
+            }
+            *pid_ptr.add(PREFIX.len() + len) = 0;
+            for (i, &fd) in staged_fds.iter().enumerate() {
+                if libc::dup2(fd, 3 + i as RawFd) < 0 {
+                    libc::_exit(127);
+                }
+            }
+            libc::execve(path.as_ptr(), args.as_ptr(), envp.as_ptr());
+            libc::_exit(127)
+        },
+        child => Ok(child),
+    }
+}
+
+/// Whether process `pid`, a child of ours, has exited (reaping it), and its status.
+pub(crate) fn child_exited(pid: libc::pid_t) -> Option<libc::c_int> {
+    let mut status = 0;
+    // SAFETY: `status` is live; WNOHANG makes the call return at once.
+    let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+    (r == pid).then_some(status)
+}

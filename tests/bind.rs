@@ -62,10 +62,37 @@ fn a_second_process_on_the_same_port_exits_with_the_error() {
     let mut first = KillOnDrop(first);
     let mut line = String::new();
     BufReader::new(first.0.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().trim_end_matches('/').to_string();
+    let addr = address_in(&line).to_string();
     let second = Command::new(&hello).arg(&addr).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let out = wait_exit(second, std::time::Duration::from_secs(10));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "the second server must not start: {err}");
     assert!(err.contains(&format!("cannot listen on {addr}")) && err.contains("in use"), "{err}");
+}
+
+/// The reuseport trap: closing a listener resets the connections in its accept queue. The
+/// newest server bound with `reuse_port` steers every new connection to itself, so the old one
+/// can stop with nothing queued: connections opened all through its shutdown are all answered.
+#[test]
+fn the_newest_reuse_port_server_takes_every_new_connection() {
+    let old = Server::builder().pollers(2).reuse_port(true).bind("127.0.0.1:0").unwrap();
+    let addr = old.local_addr();
+    let old = old.start(|_req, resp| resp.write_body("old")).unwrap();
+    let new = Server::builder().pollers(2).reuse_port(true).bind(addr).unwrap();
+    let new = new.start(|_req, resp| resp.write_body("new")).unwrap();
+    let answers = move |n: usize| {
+        (0..n)
+            .map(|_| {
+                let mut c = common::Client::connect(addr);
+                c.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                c.read_response().text()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(answers(200).iter().all(|a| a == "new"), "every connection goes to the newest server");
+    // the old server stops while connections keep coming: none is reset
+    let client = std::thread::spawn(move || answers(500));
+    old.shutdown();
+    assert!(client.join().unwrap().iter().all(|a| a == "new"));
+    new.shutdown();
 }

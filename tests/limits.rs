@@ -207,7 +207,7 @@ fn running_out_of_file_descriptors_backs_off_and_recovers() {
     let child = &mut child.0;
     let mut line = String::new();
     BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    let addr: std::net::SocketAddr = line.trim().rsplit("//").next().unwrap().trim_end_matches('/').parse().unwrap();
+    let addr = address_in(&line);
     let mut cs: Vec<Client> = (0..60).map(|_| Client::connect(addr)).collect();
     for c in &mut cs {
         c.send(&get("/"));

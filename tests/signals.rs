@@ -5,26 +5,16 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::Command;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 /// The example started on a free port; its address and its stdout, line by line.
 fn graceful() -> (KillOnDrop, SocketAddr, Receiver<String>) {
     let exe = example_with("graceful", &["signals"]);
-    let mut child = KillOnDrop(Command::new(exe).arg("127.0.0.1:0").stdout(Stdio::piped()).spawn().unwrap());
-    let out = BufReader::new(child.0.stdout.take().unwrap());
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in out.lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
-        }
-    });
+    let (child, lines) = spawn_lines(Command::new(exe).arg("127.0.0.1:0"));
     let first = line(&lines);
     let addr = first.trim_start_matches("listening on http://").trim_end_matches('/').parse().expect(&first);
     (child, addr, lines)

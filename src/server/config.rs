@@ -38,6 +38,10 @@ pub(crate) const DEFAULT_QUEUE_CAPACITY: usize = 1024;
 /// together) instead of twice, and a connection that sends nothing holds no descriptor meanwhile.
 pub(crate) const DEFAULT_DEFER_ACCEPT: Duration = Duration::from_secs(1);
 
+/// Longest a drain or shutdown waits for connections to finish before it closes them (Go's
+/// `http.Server.Shutdown` leaves it to a context; Kubernetes gives a pod 30 s after SIGTERM).
+pub(crate) const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// CPUs this process may run on (its affinity mask and cgroup quota respected, so a server
 /// started under `taskset -c 0` sizes itself for one CPU).
 pub(crate) fn cpus() -> usize {
@@ -71,6 +75,13 @@ pub(crate) struct Config {
     /// The encoded `Server: ...\r\n` line, or none.
     pub server_line: Option<Arc<[u8]>>,
     pub buffer_warm_up: usize,
+    /// How long a drain goes on accepting (answering the health path 503, and closing each
+    /// connection after its next response) before it stops accepting.
+    pub drain_delay: Duration,
+    /// How long a stopping server waits for its connections before it closes them.
+    pub drain_timeout: Duration,
+    /// The path the server answers itself: 200 while serving, 503 while draining.
+    pub health_path: Option<Box<str>>,
 }
 
 impl Default for Config {
@@ -101,6 +112,9 @@ impl Default for Config {
             reuse_port: false,
             server_line: Some(Arc::from(&b"Server: shockwave\r\n"[..])),
             buffer_warm_up: 16,
+            drain_delay: Duration::ZERO,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            health_path: None,
         }
     }
 }

@@ -19,6 +19,12 @@
 //! single poller's listener simply goes without `SO_REUSEPORT`.) What the probe cannot stop:
 //! Linux lets a process of the same user that sets `SO_REUSEPORT` itself join a group that is
 //! already listening; only sharing one socket between the pollers would close that door.
+//!
+//! A server that opts in binds one socket for all its pollers and steers the port's new
+//! connections to it (`sys::steer_reuseport_to`): it is the new instance of a restart, and the
+//! old one must get nothing more in its queue, which closing would reset. Sockets passed in by
+//! systemd or an exec hand-over (`activation.rs`) are shared the same way when there are fewer
+//! than pollers.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, ToSocketAddrs};
@@ -52,12 +58,18 @@ pub(crate) fn bind(
 }
 
 fn bind_all(mut addr: SocketAddr, n: usize, defer: Duration, shared: bool) -> io::Result<Vec<std::net::TcpListener>> {
-    let reuse_port = shared || n > 1;
+    if shared {
+        // one socket in the port's group per process, for the newest to be steered to
+        let l = bind_one(addr, defer, true)?;
+        crate::sys::steer_reuseport_to(l.as_raw_fd(), 1)?;
+        return Ok(vec![l]);
+    }
+    let reuse_port = n > 1;
     // Claim the port without SO_REUSEPORT first: this fails if anything listens on it (and a
     // later probe fails against our listeners). Port 0 gets its number here. The probe stays
     // bound, not listening, until our listeners are (Linux lets them bind beside it, as all
     // have SO_REUSEADDR and it does not listen).
-    let _probe = match reuse_port && !shared {
+    let _probe = match reuse_port {
         true => {
             let probe = socket(addr, false)?;
             probe.bind(&addr.into())?;
@@ -93,7 +105,6 @@ fn bind_one(addr: SocketAddr, defer: Duration, reuse_port: bool) -> io::Result<s
     // here, it costs no system call per connection (Linux copies it to accepted sockets).
     s.set_tcp_nodelay(true)?;
     if !defer.is_zero() {
-        use std::os::fd::AsRawFd;
         crate::sys::defer_accept(s.as_raw_fd(), defer)?;
     }
     s.bind(&addr.into())?;
@@ -104,13 +115,14 @@ fn bind_one(addr: SocketAddr, defer: Duration, reuse_port: bool) -> io::Result<s
 /// The peer address a connection over a Unix domain socket reports: it has no IP address.
 pub(crate) const UNIX_PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
 
-/// What [`crate::Builder`] bound, not yet handed to the pollers.
+/// What [`crate::Builder`] bound (or inherited), not yet handed to the pollers.
 #[derive(Debug)]
 pub(crate) enum Bound {
-    /// One listener per poller.
+    /// One listener per poller, or fewer: pollers then share them (see [`Bound::split`]).
     Tcp(Vec<std::net::TcpListener>),
-    /// One listener for all pollers.
-    Unix(std::os::unix::net::UnixListener, Arc<SocketFile>),
+    /// One listener for all pollers, and the file it owns (none for a socket passed in by
+    /// systemd, whose file is systemd's).
+    Unix(std::os::unix::net::UnixListener, Option<Arc<SocketFile>>),
 }
 
 impl Bound {
@@ -118,14 +130,42 @@ impl Bound {
     pub(crate) fn unix_path(&self) -> Option<&Path> {
         match self {
             Bound::Tcp(_) => None,
-            Bound::Unix(_, file) => Some(file.path()),
+            Bound::Unix(_, file) => file.as_deref().map(SocketFile::path),
         }
     }
 
-    /// The listener for each of `pollers` pollers (a TCP server has bound one per poller).
+    /// A duplicate of each socket's descriptor, for a hand-over to another process.
+    pub(crate) fn duplicates(&self) -> io::Result<Vec<OwnedFd>> {
+        match self {
+            Bound::Tcp(v) => v.iter().map(|l| l.try_clone().map(OwnedFd::from)).collect(),
+            Bound::Unix(l, _) => Ok(vec![l.try_clone()?.into()]),
+        }
+    }
+
+    /// How many listening sockets there are: a server runs at least that many pollers, so
+    /// every socket has one waiting on it.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Bound::Tcp(v) => v.len(),
+            Bound::Unix(..) => 1,
+        }
+    }
+
+    /// The listener for each of `pollers` pollers (at least [`len`](Self::len)): a TCP server
+    /// that bound one per poller gives each its own; fewer sockets (one with
+    /// `reuse_port`, or those passed in by systemd) are shared, poller `i` waiting on socket
+    /// `i % len` through a duplicate of its descriptor, registered exclusively.
     pub(crate) fn split(self, pollers: usize) -> io::Result<Vec<Listener>> {
         match self {
-            Bound::Tcp(v) => Ok(v.into_iter().map(|l| Listener::Tcp(mio::net::TcpListener::from_std(l))).collect()),
+            Bound::Tcp(v) => {
+                let shared = v.len() < pollers;
+                let mut out = Vec::with_capacity(pollers.max(v.len()));
+                for i in 0..pollers.max(v.len()) {
+                    let l = v[i % v.len()].try_clone()?;
+                    out.push(Listener::Tcp(mio::net::TcpListener::from_std(l), shared));
+                }
+                Ok(out)
+            }
             Bound::Unix(l, file) => {
                 let mut v = Vec::with_capacity(pollers.max(1));
                 for _ in 1..pollers.max(1) {
@@ -140,12 +180,13 @@ impl Bound {
 
 /// A poller's listening socket.
 pub(crate) enum Listener {
-    Tcp(mio::net::TcpListener),
+    /// A TCP socket, and whether other pollers wait on it too (then registered exclusively).
+    Tcp(mio::net::TcpListener, bool),
     /// The server's one Unix socket (this poller's duplicate of its descriptor) and its file.
     Unix(
         mio::net::UnixListener,
         #[expect(dead_code, reason = "held for its drop: the last listener on the socket removes the file")]
-        Arc<SocketFile>,
+        Option<Arc<SocketFile>>,
     ),
 }
 
@@ -153,7 +194,7 @@ impl Listener {
     /// One accepted connection, non-blocking, and its peer ([`UNIX_PEER`] over a Unix socket).
     pub(crate) fn accept(&self) -> io::Result<(OwnedFd, SocketAddr)> {
         match self {
-            Listener::Tcp(l) => l.accept().map(|(s, peer)| (s.into(), peer)),
+            Listener::Tcp(l, _) => l.accept().map(|(s, peer)| (s.into(), peer)),
             Listener::Unix(l, _) => l.accept().map(|(s, _)| (s.into(), UNIX_PEER)),
         }
     }
@@ -161,9 +202,10 @@ impl Listener {
     /// Registers for new connections under `token` (edge-triggered, as mio registers).
     pub(crate) fn register(&mut self, poll: &mio::Poll, token: mio::Token) -> io::Result<()> {
         match self {
-            Listener::Tcp(l) => poll.registry().register(l, token, mio::Interest::READABLE),
-            // Every poller waits on the same socket: exclusively, so a new connection wakes one
-            // of them instead of all
+            Listener::Tcp(l, false) => poll.registry().register(l, token, mio::Interest::READABLE),
+            // Pollers that wait on the same socket do so exclusively, so a new connection wakes
+            // one of them instead of all
+            Listener::Tcp(l, true) => crate::sys::epoll_add_exclusive(poll.as_raw_fd(), l.as_raw_fd(), token.0 as u64),
             Listener::Unix(l, _) => crate::sys::epoll_add_exclusive(poll.as_raw_fd(), l.as_raw_fd(), token.0 as u64),
         }
     }
@@ -172,7 +214,8 @@ impl Listener {
     /// pollers' duplicates keep the socket open, and with it this poller's registration).
     pub(crate) fn deregister(&mut self, poll: &mio::Poll) -> io::Result<()> {
         match self {
-            Listener::Tcp(l) => poll.registry().deregister(l),
+            Listener::Tcp(l, false) => poll.registry().deregister(l),
+            Listener::Tcp(l, true) => poll.registry().deregister(&mut mio::unix::SourceFd(&l.as_raw_fd())),
             Listener::Unix(l, _) => poll.registry().deregister(&mut mio::unix::SourceFd(&l.as_raw_fd())),
         }
     }

@@ -12,14 +12,18 @@
 //!
 //! There are no dedicated poller threads: see `dispatch.rs` for the leader/followers rules.
 
+pub(crate) mod activation;
 pub(crate) mod clock;
 pub(crate) mod close;
 pub(crate) mod config;
 pub(crate) mod conn;
 pub(crate) mod dispatch;
+pub(crate) mod drain;
+pub(crate) mod handover;
 pub(crate) mod input;
 pub(crate) mod listener;
 pub(crate) mod monitor;
+pub(crate) mod notify;
 pub(crate) mod output;
 pub(crate) mod poller;
 pub(crate) mod pool;
@@ -433,12 +437,23 @@ impl Builder {
         self
     }
 
-    /// Share the port with other processes that opt in too (`SO_REUSEPORT`): the kernel then
-    /// spreads new connections over every process listening on it, which lets a new instance
-    /// start beside the old one for a restart without downtime. The trap: closing a listener
-    /// resets the connections still waiting in its accept queue, so the old process must go on
-    /// accepting until the new one has taken over. Default: `false`, the port is this
-    /// server's alone and [`bind`](Self::bind) fails with `AddrInUse` when anything else holds it.
+    /// Share the port with other processes that opt in too (`SO_REUSEPORT`), so a new instance
+    /// can start beside the old one for a restart without downtime; then stop the old one with
+    /// [`ServerHandle::drain`] or [`shutdown`](ServerHandle::shutdown). Default: `false`, the
+    /// port is this server's alone and [`bind`](Self::bind) fails with `AddrInUse` when
+    /// anything else holds it.
+    ///
+    /// The trap of `SO_REUSEPORT`: closing a listener resets the connections still waiting in
+    /// its accept queue, and the kernel keeps queueing new ones to it until it closes. So a
+    /// server bound this way takes every new connection for itself: it listens on one socket
+    /// (its pollers share it) and attaches a classic BPF program to the port's group that sends
+    /// new connections to the second socket, its own. The old instance then gets nothing new
+    /// and empties its queue before it stops: the test
+    /// `the_newest_reuse_port_server_takes_every_new_connection` opens 500 connections across
+    /// the old server's shutdown and has every one answered. One hand-over at a time: start the
+    /// next instance once the old one has exited (with three in the group, the second would
+    /// take the connections). For a group of instances that share the load, use one socket
+    /// passed to all of them instead (see [`bind_or_inherit`](Self::bind_or_inherit)).
     ///
     /// ```
     /// let old = shockwave::Server::builder().reuse_port(true).bind("127.0.0.1:0")?;
@@ -510,7 +525,69 @@ impl Builder {
     /// ```
     pub fn bind_unix(self, path: impl AsRef<Path>) -> io::Result<Server> {
         let (l, file) = listener::bind_unix(path.as_ref())?;
-        Ok(Server { cfg: self.cfg, listeners: listener::Bound::Unix(l, file), local: listener::UNIX_PEER })
+        Ok(Server { cfg: self.cfg, listeners: listener::Bound::Unix(l, Some(file)), local: listener::UNIX_PEER })
+    }
+}
+
+impl Builder {
+    /// Serves on the listening sockets passed to this process by systemd socket activation
+    /// (`LISTEN_FDS` and `LISTEN_PID` set for it, the sockets at descriptors 3, 4, …), or by
+    /// [`ServerHandle::hand_over`] of the process it replaces; without them, binds `addr` as
+    /// [`bind`](Self::bind) does. This is how a restart loses no connection: the listening
+    /// socket outlives the process, and connections that arrive while no process accepts wait
+    /// in its queue.
+    ///
+    /// Passed sockets may be TCP (several are served together, the pollers sharing them when
+    /// there are fewer sockets than pollers, and at least one poller waiting on each) or one
+    /// Unix socket (its file is left to whoever created it). They are taken once per process:
+    /// a second server finds none and binds `addr`. Fails with `InvalidInput` when the variables
+    /// are set for this process but wrong (a descriptor that is not a listening stream socket,
+    /// a mix of TCP and Unix sockets), naming the problem. `LISTEN_FDNAMES` is not consulted.
+    ///
+    /// ```
+    /// // not started by systemd: LISTEN_FDS is not set, so this binds the address
+    /// let server = shockwave::Server::builder().bind_or_inherit("127.0.0.1:0")?;
+    /// assert_eq!(server.local_addr().ip().to_string(), "127.0.0.1");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// A systemd socket unit for it (see `examples/deploy/` for the complete files):
+    ///
+    /// ```text
+    /// [Socket]
+    /// ListenStream=127.0.0.1:8080
+    /// ```
+    pub fn bind_or_inherit(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+        match activation::take()? {
+            Some(bound) => self.serve_bound(bound),
+            None => self.bind(addr),
+        }
+    }
+
+    /// Serves on a listening socket bound elsewhere (say, by a supervisor, or with options this
+    /// builder has no setting for). It is made non-blocking; [`defer_accept`](Self::defer_accept)
+    /// and [`reuse_port`](Self::reuse_port) do not apply (they are options of the socket, set by
+    /// whoever bound it). Fails if it has no local address.
+    ///
+    /// ```
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// let handle = shockwave::Server::builder().from_listener(listener)?.start(|_req, resp| resp.write_body("ok"))?;
+    /// assert_eq!(handle.local_addr(), addr);
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn from_listener(self, listener: std::net::TcpListener) -> io::Result<Server> {
+        listener.set_nonblocking(true)?;
+        self.serve_bound(listener::Bound::Tcp(vec![listener]))
+    }
+
+    fn serve_bound(self, bound: listener::Bound) -> io::Result<Server> {
+        let local = match &bound {
+            listener::Bound::Tcp(v) => v[0].local_addr()?,
+            listener::Bound::Unix(..) => listener::UNIX_PEER,
+        };
+        Ok(Server { cfg: self.cfg, listeners: bound, local })
     }
 }
 
@@ -607,8 +684,12 @@ impl Server {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn start_handler(self, handler: impl Handler) -> io::Result<ServerHandle> {
-        let cfg = self.cfg;
+        let mut cfg = self.cfg;
+        // every listening socket (several may be passed in) needs a poller waiting on it
+        cfg.pollers = cfg.pollers.max(self.listeners.len());
         let unix = self.listeners.unix_path().map(Path::to_path_buf);
+        let over_unix = matches!(self.listeners, listener::Bound::Unix(..));
+        let listening = self.listeners.duplicates()?;
         let mut pollers = Vec::new();
         for (i, l) in self.listeners.split(cfg.pollers)?.into_iter().enumerate() {
             let poll = mio::Poll::new()?;
@@ -628,13 +709,15 @@ impl Server {
         let dispatch = dispatch::Dispatch::new(cfg.queue_capacity, pollers.len(), cfg.min_workers, cfg.max_workers);
         let shared = Arc::new(Shared {
             // (a Unix peer has no IP address: no per-IP cap)
-            per_ip: cfg.max_connections_per_ip.filter(|_| unix.is_none()).map(|_| Default::default()),
+            per_ip: cfg.max_connections_per_ip.filter(|_| !over_unix).map(|_| Default::default()),
             requests: (0..dispatch.max_threads()).map(|_| CachePadded::new(AtomicU64::new(0))).collect(),
             cfg,
             handler: Box::new(handler),
             dispatch,
             pollers,
             shutdown: AtomicBool::new(false),
+            draining: AtomicBool::new(false),
+            listening: parking_lot::Mutex::new(listening),
             open: AtomicUsize::new(0),
             counters: Default::default(),
             clock: clock::CoarseClock::new(),
@@ -746,8 +829,9 @@ impl ServerHandle {
     /// systemd, Docker and Kubernetes send to stop a process): the counterpart of axum's
     /// `with_graceful_shutdown(shutdown_signal())`. Requires the cargo feature `signals`.
     ///
-    /// On the signal, [`shutdown`](Self::shutdown)'s graceful stop begins (on a thread of its
-    /// own), so a `main` waiting in [`join`](Self::join) returns once requests in flight are
+    /// On the signal, a [`drain`](Self::drain) begins (on a thread of its own: with the
+    /// [`drain_delay`](Builder::drain_delay), if one is set, then
+    /// [`shutdown`](Self::shutdown)'s graceful stop), so a `main` waiting in [`join`](Self::join) returns once requests in flight are
     /// answered, and the process can exit normally, with status 0. A second signal while the
     /// server drains, or any signal once no server watched this way is running, terminates the
     /// process at once by the signal's default action (a shell reports status 130 for SIGINT,
@@ -770,10 +854,32 @@ impl ServerHandle {
         signals::watch(&self.inner.shared)
     }
 
+    /// Hands the listening sockets over to a new process on SIGUSR2, as nginx's binary upgrade
+    /// does: [`hand_over`](Self::hand_over) with a 30 s wait for the new process, then this
+    /// server drains (and a `main` waiting in [`join`](Self::join) returns). A failed hand-over
+    /// is logged and this server goes on serving. Requires the cargo feature `signals`. One
+    /// server per process is handed over: the last one watched.
+    ///
+    /// ```no_run
+    /// let handle = shockwave::Server::builder()
+    ///     .bind_or_inherit("127.0.0.1:8080")? // the new process finds the sockets here
+    ///     .start(|_req, resp| resp.write_body(b"Hello, World!"))?;
+    /// handle.shutdown_on_signals()?; // SIGTERM: drain and exit
+    /// handle.hand_over_on_sigusr2()?; // `kill -USR2 <pid>` after installing a new binary
+    /// handle.join();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "signals")]
+    pub fn hand_over_on_sigusr2(&self) -> io::Result<()> {
+        signals::watch_hand_over(&self.inner.shared)
+    }
+
     /// Graceful shutdown: stops accepting, closes idle connections, lets requests in flight be
-    /// answered (each answer closes its connection), waits for everything to be written, then
-    /// stops the threads and returns. Connections still busy after 30 s (or the idle timeout, if
-    /// shorter) are closed.
+    /// answered (and pipelined ones already read; the last answer on each connection closes
+    /// it), waits for everything to be written, then stops the threads and returns.
+    /// Connections still busy after the [`drain_timeout`](Builder::drain_timeout) (30 s) are
+    /// closed. A [`drain`](Self::drain) without its delay; called during a drain's delay, it
+    /// ends the delay.
     ///
     /// Idempotent and callable from any thread; a later call, or one made while another is
     /// waiting, waits for the same end. Called from a handler of this server, it begins the
@@ -798,6 +904,11 @@ impl ServerHandle {
     /// (or a signal, with `shutdown_on_signals`) has stopped it and its threads have ended.
     /// Without one, it waits for the life of the process, which is what [`serve`] does.
     ///
+    /// The first `join` in a process also says the process is ready: to systemd
+    /// (`READY=1` and `MAINPID=` to `NOTIFY_SOCKET`, for a unit of `Type=notify`) and to the
+    /// process a [`hand_over`](Self::hand_over) replaces, which then drains. So call it once
+    /// set-up is done (signal handlers installed, caches warm).
+    ///
     /// # Panics
     /// When called from one of this server's own handlers, which would wait for itself forever.
     ///
@@ -812,6 +923,8 @@ impl ServerHandle {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn join(&self) {
+        // set-up is done once a process waits for its server: the moment to say it is ready
+        notify::ready();
         assert!(
             !pool::on_own_thread(&self.inner.shared),
             "ServerHandle::join called from one of the server's own handlers: it would wait for itself"

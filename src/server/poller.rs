@@ -165,7 +165,7 @@ impl Poller {
         }
         if sh.is_shutting_down() {
             if self.shutdown_deadline.is_none() {
-                self.shutdown_deadline = Some(self.now + sh.cfg.idle_timeout.min(Duration::from_secs(30)));
+                self.shutdown_deadline = Some(self.now + sh.cfg.drain_timeout);
                 self.stop_accepting();
                 self.sweep(sh, false);
             }
@@ -351,7 +351,10 @@ impl Poller {
             }
             let expired = c.deadline.is_some_and(|d| self.tick >= d);
             match c.phase {
-                _ if force => sh.close(&slot, &mut c),
+                _ if force => {
+                    sh.counters.cut.fetch_add(1, Relaxed);
+                    sh.close(&slot, &mut c);
+                }
                 Phase::Idle if expired || shutting_down => {
                     // A request may have arrived since the last event: look once more, and
                     // answer it rather than close under it.

@@ -87,9 +87,15 @@ pub(crate) fn reap(sh: &Shared) {
 }
 
 /// Starts a graceful shutdown: no more accepts, idle connections closed, and every thread
-/// leaves its loop once there is nothing left to do. Idempotent, and it never waits.
+/// leaves its loop once there is nothing left to do (the end of a drain, `drain.rs`; a
+/// shutdown is a drain without the delay). Idempotent, and it never waits.
 pub(crate) fn stop(sh: &Shared) {
+    if !sh.draining.swap(true, SeqCst) {
+        super::notify::manager("STOPPING=1");
+    }
     sh.shutdown.store(true, SeqCst);
+    // the pollers close theirs as they stop accepting: then the port is free
+    sh.listening.lock().clear();
     for p in &sh.pollers {
         let _ = p.waker.wake();
     }

@@ -42,6 +42,8 @@ pub(crate) struct Counters {
     pub timeouts: AtomicU64,
     pub panics: AtomicU64,
     pub accept_errors: AtomicU64,
+    /// Connections closed because a drain or shutdown ran out of time.
+    pub cut: AtomicU64,
 }
 
 pub(crate) struct Shared {
@@ -50,6 +52,12 @@ pub(crate) struct Shared {
     pub dispatch: Dispatch,
     pub pollers: Vec<PollerShared>,
     pub shutdown: AtomicBool,
+    /// A drain has begun (the health path answers 503, connections close after their next
+    /// response); `shutdown` follows after the drain delay.
+    pub draining: AtomicBool,
+    /// The listening sockets (duplicates of the pollers' descriptors), for a hand-over to a new
+    /// process; emptied when the server stops accepting, so the port is free once it has.
+    pub listening: Mutex<Vec<std::os::fd::OwnedFd>>,
     /// Open connections across all pollers.
     pub open: AtomicUsize,
     pub counters: Counters,
@@ -68,6 +76,11 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.load(Relaxed)
+    }
+
+    /// A drain (or a shutdown, which is one without delay) has begun.
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.load(Relaxed)
     }
 
     /// Every poller has shut down with no connection left.

@@ -233,9 +233,11 @@ impl Worker {
                     });
                 }
             }
+            // draining: what was read is answered, and the last of it closes the connection
+            let last = i + 1 == c.input.batch.len();
             let keep_alive = head.keep_alive()
                 && !c.close_after
-                && !shared.is_shutting_down()
+                && !(last && shared.is_draining())
                 && cfg.max_requests_per_conn.is_none_or(|m| c.served < m);
             let resp = &mut self.resp;
             resp.reset();
@@ -246,7 +248,13 @@ impl Worker {
             resp.ctx.keep_alive_10 = head.has(Head::KEEP_ALIVE_10);
             let handler = &shared.handler;
             let req = &self.req;
-            let outcome = catch_unwind(AssertUnwindSafe(|| handler.handle(req, resp)));
+            let outcome = match &cfg.health_path {
+                Some(p) if matches!(head.kind, MethodKind::Get | MethodKind::Head) && req.path() == &**p => {
+                    answer_health(resp, shared.is_draining());
+                    Ok(())
+                }
+                _ => catch_unwind(AssertUnwindSafe(|| handler.handle(req, resp))),
+            };
             if streamed {
                 drop(self.req.full.take()); // a body read whole by Request::body
                 if let Some(s) = self.req.stream.lock().take() {
@@ -259,7 +267,7 @@ impl Worker {
             }
             match outcome {
                 Ok(()) => {
-                    if self.resp.stream_failed() || shared.is_shutting_down() {
+                    if self.resp.stream_failed() || (last && shared.is_draining()) {
                         self.resp.ctx.keep_alive = false;
                     }
                     self.resp.finish();
@@ -328,6 +336,21 @@ impl Worker {
             }
             c.close_after = true;
         }
+    }
+}
+
+/// The server's own answer on the health path ([`crate::Builder::health_path`]): `200 ok`
+/// while it serves, `503 draining` (closing the connection) once a drain has begun, so a load
+/// balancer's health check takes the instance out before it stops accepting.
+fn answer_health(resp: &mut Response, draining: bool) {
+    resp.set_content_type("text/plain; charset=utf-8");
+    resp.set_header("Cache-Control", "no-store");
+    if draining {
+        resp.set_status(503);
+        resp.close();
+        resp.write_body("draining\n");
+    } else {
+        resp.write_body("ok\n");
     }
 }
 

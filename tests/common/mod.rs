@@ -42,7 +42,10 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Client::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream.set_nodelay(true).unwrap();
         Client { stream, buf: Vec::new(), closed: false }
     }
@@ -273,4 +276,27 @@ pub fn wait_until(mut ready: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "the condition did not come about within 10 s");
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// The address in an example's `… on http://ADDR/ …` line.
+pub fn address_in(line: &str) -> SocketAddr {
+    let rest = &line[line.find("http://").unwrap_or_else(|| panic!("no address in {line:?}")) + 7..];
+    rest[..rest.find('/').unwrap_or(rest.len())].trim().parse().unwrap_or_else(|_| panic!("no address in {line:?}"))
+}
+
+/// Starts `cmd` with its stdout piped; its lines arrive on the receiver as they are printed
+/// (by it, or by a process it starts that inherits the pipe).
+pub fn spawn_lines(cmd: &mut std::process::Command) -> (KillOnDrop, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = KillOnDrop(cmd.stdout(std::process::Stdio::piped()).spawn().unwrap());
+    let out = std::io::BufReader::new(child.0.stdout.take().unwrap());
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in out.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (child, lines)
 }
