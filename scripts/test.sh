@@ -2,7 +2,9 @@
 # The README's test command. Installs what the tests need (curl, python3, prlimit, go, nginx),
 # runs every test target and the doctests, the shared RFC 9112 conformance sets against examples/echo, and
 # examples/hello and examples/echo behind real nginx and HAProxy (scripts/proxies.sh), and headless
-# Chromium driving examples/forms through Playwright (scripts/browser.sh).
+# Chromium driving examples/forms through Playwright (scripts/browser.sh), and rolling restarts
+# by every mechanism through nginx and HAProxy under load with 0 failed requests
+# (scripts/rolling-restart.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh curl python3 prlimit:util-linux
@@ -17,3 +19,4 @@ cargo test --doc --all-features
 scripts/browser.sh
 scripts/conformance.sh
 scripts/proxies.sh
+scripts/rolling-restart.sh

@@ -116,3 +116,24 @@ fn the_drain_timeout_cuts_a_request_still_arriving_and_reports_it() {
     assert!(t.elapsed() < Duration::from_secs(10), "the drain ends at its timeout: {:?}", t.elapsed());
     assert!(slow.closed_within(Duration::from_secs(1)));
 }
+
+/// A proxy's new connection is accepted before its request arrives when the socket has no
+/// `TCP_DEFER_ACCEPT` (one passed in by systemd): stopping then must answer that request, not
+/// close the connection under it (nginx turned the close into a 502 for a POST).
+#[test]
+fn a_connection_whose_first_request_is_on_its_way_is_answered_when_stopping() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let h = Server::builder().pollers(1).workers(2).from_listener(listener).unwrap();
+    let h = h.start(|_req, resp| resp.write_body("answered")).unwrap();
+    let mut c = Client::connect(addr);
+    wait_until(|| h.stats().connections_open == 1);
+    let d = h.clone();
+    let drain = std::thread::spawn(move || d.drain());
+    // stopped accepting: new connections are refused
+    wait_until(|| TcpStream::connect(addr).is_err());
+    c.send(&get("/"));
+    let r = c.read_response();
+    assert_eq!((r.status, r.text().as_str(), r.header("connection")), (200, "answered", Some("close")));
+    assert_eq!(drain.join().unwrap().connections_cut, 0);
+}

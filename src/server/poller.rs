@@ -30,6 +30,10 @@ pub(crate) const WAKER: Token = Token(usize::MAX - 1);
 
 /// How often deadlines are checked (timeouts are this precise).
 const SWEEP: Duration = Duration::from_millis(100);
+/// How long a stopping server waits for the first request of a connection that has sent
+/// nothing yet (a proxy sends it within microseconds of connecting; a browser's speculative
+/// preconnect may never send one).
+const FRESH_GRACE: Duration = Duration::from_secs(1);
 /// Pause before accepting again after running out of file descriptors.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// A turn queues at most this many jobs; the rest of its events wait for the next turn, after
@@ -78,6 +82,8 @@ pub(crate) struct Poller {
     next_sweep: Instant,
     date: date::Ticker,
     shutdown_deadline: Option<Instant>,
+    /// Until when a stopping poller leaves connections that have not sent their first request.
+    fresh_grace: Option<Instant>,
 }
 
 impl Poller {
@@ -102,6 +108,7 @@ impl Poller {
             next_sweep: Instant::now() + SWEEP,
             date: date::Ticker::default(),
             shutdown_deadline: None,
+            fresh_grace: None,
         })
     }
 
@@ -166,6 +173,7 @@ impl Poller {
         if sh.is_shutting_down() {
             if self.shutdown_deadline.is_none() {
                 self.shutdown_deadline = Some(self.now + sh.cfg.drain_timeout);
+                self.fresh_grace = Some(self.now + FRESH_GRACE);
                 self.stop_accepting();
                 self.sweep(sh, false);
             }
@@ -339,6 +347,7 @@ impl Poller {
     /// Enforces deadlines; during shutdown also ends idle connections (`force`: closes all).
     fn sweep(&mut self, sh: &Shared, force: bool) {
         let shutting_down = sh.is_shutting_down();
+        let fresh_too = self.fresh_grace.is_some_and(|t| self.now >= t);
         for i in 0..self.slab.len() {
             let Some(e) = &self.slab[i] else { continue };
             let slot = e.slot.clone();
@@ -355,7 +364,11 @@ impl Poller {
                     sh.counters.cut.fetch_add(1, Relaxed);
                     sh.close(&slot, &mut c);
                 }
-                Phase::Idle if expired || shutting_down => {
+                // stopping: idle keep-alive connections end at once, but one that has not sent
+                // its first request yet is most likely a proxy's new connection with the
+                // request on its way (accepted before it arrived, without TCP_DEFER_ACCEPT
+                // on a passed-in socket): it gets a moment, so the request is answered
+                Phase::Idle if expired || (shutting_down && (c.served > 0 || fresh_too)) => {
                     // A request may have arrived since the last event: look once more, and
                     // answer it rather than close under it.
                     drop(c);
