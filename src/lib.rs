@@ -37,6 +37,8 @@ pub(crate) mod sys;
 
 pub(crate) mod buf;
 pub mod client;
+#[cfg(any(feature = "compress", feature = "brotli"))]
+pub mod compress;
 #[cfg(feature = "cookies")]
 mod cookies;
 mod error;
