@@ -430,3 +430,109 @@ fn go_net_http_client_decodes_gzip_transparently() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
     s.shutdown();
 }
+
+// ---- the client's transparent decoding, against the Shockwave server ----
+
+#[test]
+fn client_decodes_buffered_streamed_and_send_into() {
+    let s = server();
+    let base = format!("http://{}", s.local_addr());
+    let client = shockwave::Client::new();
+    let resp = client.get(&format!("{base}/json")).unwrap();
+    assert_eq!(resp.header("vary"), Some("Accept-Encoding"));
+    assert_eq!((resp.header("content-encoding"), resp.content_length()), (None, None), "coding fields removed");
+    assert!(resp.bytes().unwrap() == json(100_000));
+
+    let mut resp = client.get(&format!("{base}/stream")).unwrap();
+    let mut text = String::new();
+    resp.read_to_string(&mut text).unwrap();
+    assert_eq!(text.lines().count(), 2000);
+    assert_eq!(text.lines().nth(1999), Some("line 1999 of a streamed response, compressed on the fly"));
+
+    let mut into = shockwave::client::Response::default();
+    let req = shockwave::client::Request::get(&format!("{base}/json")).unwrap();
+    for _ in 0..3 {
+        client.send_into(&req, &mut into).unwrap();
+        assert!(into.body() == json(100_000));
+    }
+    // HEAD: nothing to decode, the connection stays in step
+    let head = client.head(&format!("{base}/json")).unwrap();
+    assert_eq!(head.status(), 200);
+    drop(head);
+    assert!(client.get(&format!("{base}/json")).unwrap().bytes().unwrap() == json(100_000));
+    s.shutdown();
+}
+
+#[test]
+fn client_leaves_the_body_alone_when_asked_or_opted_out() {
+    let s = server();
+    let url = format!("http://{}/json", s.local_addr());
+    // the caller's own Accept-Encoding: the body as sent
+    let req = shockwave::client::Request::get(&url).unwrap().header("Accept-Encoding", "gzip");
+    let resp = shockwave::Client::new().send(&req).unwrap();
+    assert_eq!(resp.header("content-encoding"), Some("gzip"));
+    let len = resp.content_length();
+    let raw = resp.bytes().unwrap();
+    assert_eq!(len, Some(raw.len() as u64));
+    assert!(gunzip(&raw) == json(100_000));
+    // decompress(false): nothing asked for, identity back
+    let resp = shockwave::Client::builder().decompress(false).build().get(&url).unwrap();
+    assert_eq!((resp.header("content-encoding"), resp.content_length()), (None, Some(100_000)));
+    s.shutdown();
+}
+
+#[test]
+fn client_decoded_size_is_limited_by_max_response_body() {
+    let zeros = |_req: &Request, resp: &mut Response| {
+        resp.set_content_type("text/plain");
+        resp.write_body(vec![b'0'; 20 << 20]);
+    };
+    let s = start(wrap(zeros, Compress::new().level(1)));
+    let client = shockwave::Client::builder().max_response_body(1 << 20).build();
+    let err = client.get(&format!("http://{}/", s.local_addr())).unwrap().bytes().unwrap_err();
+    assert_eq!(err.kind(), shockwave::client::Kind::TooLarge, "{err}");
+    assert!(err.to_string().contains("over the limit of 1048576 bytes"), "{err}");
+    s.shutdown();
+}
+
+/// A large compressed stream is read as it arrives: the handler writes its second half only
+/// after the client has read (decoded) the first.
+#[test]
+fn client_streams_a_large_compressed_response() {
+    let (tx, rx) = crossbeam::channel::bounded::<()>(1);
+    let big = move |_req: &Request, resp: &mut Response| {
+        resp.set_content_type("text/plain");
+        let line = [b'x'; 1023];
+        for half in 0..2 {
+            for _ in 0..16 * 1024 {
+                // 16 MiB per half
+                if resp.write_all(&line).and_then(|()| resp.write_all(b"\n")).is_err() {
+                    return;
+                }
+            }
+            let _ = resp.flush();
+            if half == 0 {
+                let _ = rx.recv_timeout(Duration::from_secs(20));
+            }
+        }
+    };
+    let s = start(wrap(big, Compress::new().level(1)));
+    let mut resp = shockwave::Client::new().get(&format!("http://{}/", s.local_addr())).unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    let mut signalled = false;
+    loop {
+        let n = resp.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        assert!(buf[..n].iter().all(|&b| b == b'x' || b == b'\n'));
+        total += n as u64;
+        if !signalled && total >= 16 << 20 {
+            signalled = true;
+            tx.send(()).unwrap();
+        }
+    }
+    assert_eq!(total, 32 << 20);
+    s.shutdown();
+}
