@@ -408,7 +408,7 @@ mod tests {
 
     fn encode(c: Coding, data: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        let mut e = super::super::encode::Encoder::new(c, 6, 4, None);
+        let mut e = super::super::encode::Encoder::new(c, 6, 4, None, None);
         e.encode(data, &mut out, super::super::encode::Flush::Finish);
         out
     }

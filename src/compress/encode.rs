@@ -41,9 +41,16 @@ pub(crate) enum Encoder {
 
 impl Encoder {
     /// An encoder for `coding`: `level` is gzip's and deflate's 0–9, `quality` brotli's 0–11.
-    /// `reuse` is the encoder of an earlier response, kept when it can serve this one.
-    pub(crate) fn new(coding: Coding, level: u32, quality: u32, reuse: Option<Encoder>) -> Encoder {
-        let _ = (level, quality, &reuse);
+    /// `reuse` is the encoder of an earlier response, kept when it can serve this one;
+    /// `size_hint` the body's length when known.
+    pub(crate) fn new(
+        coding: Coding,
+        level: u32,
+        quality: u32,
+        reuse: Option<Encoder>,
+        size_hint: Option<u64>,
+    ) -> Encoder {
+        let _ = (level, quality, &reuse, size_hint);
         match coding {
             #[cfg(feature = "compress")]
             Coding::Gzip | Coding::Deflate => {
@@ -59,12 +66,16 @@ impl Encoder {
                 }
             }
             #[cfg(feature = "brotli")]
-            Coding::Brotli => Encoder::Brotli(Some(Box::new(brotli::CompressorWriter::new(
-                Vec::new(),
-                4096,
-                quality.min(11),
-                BROTLI_LGWIN,
-            )))),
+            Coding::Brotli => {
+                // a size hint (a buffered body's length) lets brotli size its tables to the input
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: quality.min(11) as i32,
+                    lgwin: BROTLI_LGWIN as i32,
+                    size_hint: size_hint.map_or(0, |n| n.min(usize::MAX as u64) as usize),
+                    ..Default::default()
+                };
+                Encoder::Brotli(Some(Box::new(brotli::CompressorWriter::with_params(Vec::new(), 4096, &params))))
+            }
             #[allow(unreachable_patterns)]
             _ => unreachable!("{coding:?} is offered only when its feature is on"),
         }

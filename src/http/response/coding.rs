@@ -55,7 +55,7 @@ impl Response {
             self.set_header("ETag", weak);
         }
         let reuse = self.coding.encoder.take();
-        self.coding.encoder = Some(Encoder::new(c, plan.s.level, plan.s.quality, reuse));
+        self.coding.encoder = Some(Encoder::new(c, plan.s.level, plan.s.quality, reuse, size));
         Some(c)
     }
 
