@@ -25,9 +25,10 @@
 //! ```
 //!
 //! # Implementation notes
-//! Negotiation ([`accept`]) and the type predicate ([`types`]) are pure functions; the
+//! Negotiation (`accept.rs`) and the type predicate (`types.rs`) are pure functions; the
 //! response side lives beside `Response` (`src/http/response/coding.rs`), which owns the hooks
-//! into encoding; the encoders are in [`encode`] and the decoders in [`decode`].
+//! into encoding; the encoders are in `encode.rs`, the decoders in `decode.rs` (shared with
+//! the client's `src/client/decode.rs`).
 
 mod accept;
 pub(crate) mod decode;
@@ -425,7 +426,9 @@ mod tests {
     fn decision_table() {
         let gz = Some(Coding::Gzip);
         let json: &[(&str, &[u8])] = &[("content-type", b"application/json")];
-        let cases: &[(u16, &[(&str, &[u8])], Option<u64>, Option<Coding>, Decision)] = &[
+        // status, headers, body size, what the client accepts best, the decision
+        type Case<'a> = (u16, &'a [(&'a str, &'a [u8])], Option<u64>, Option<Coding>, Decision);
+        let cases: &[Case] = &[
             (200, json, Some(5000), gz, Decision::Compress(Coding::Gzip)),
             (200, json, None, gz, Decision::Compress(Coding::Gzip)),
             (200, json, Some(5000), None, Decision::VaryOnly),
