@@ -413,20 +413,10 @@ print("ok", enc)
 
 #[test]
 fn go_net_http_client_decodes_gzip_transparently() {
-    if !have("go", "version") {
-        println!("SKIP: go is not installed (scripts/test.sh installs golang-go)");
-        return;
-    }
     let s = server();
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("go")
-        .args(["run", "tests/go/compress/client.go", &format!("http://{}", s.local_addr())])
-        .current_dir(dir)
-        .env("GO111MODULE", "off")
-        .env("GOCACHE", format!("{dir}/target/go-cache"))
-        .env("GOFLAGS", "")
-        .output()
-        .unwrap();
+    let Some(out) = common::go_run("tests/go/compress/client.go", &[&format!("http://{}", s.local_addr())]) else {
+        return;
+    };
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
     s.shutdown();
 }

@@ -274,3 +274,24 @@ pub fn wait_until(mut ready: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+/// `go run FILE ARGS…` from the crate root, as the Go programs under tests/go/ are run
+/// (GOPATH mode, the build cache in target/); `None` (after saying "SKIP") without Go.
+pub fn go_run(file: &str, args: &[&str]) -> Option<std::process::Output> {
+    if !std::process::Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
+        println!("SKIP: go is not installed (scripts/test.sh installs golang-go)");
+        return None;
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("go")
+        .arg("run")
+        .arg(file)
+        .args(args)
+        .current_dir(dir)
+        .env("GO111MODULE", "off")
+        .env("GOCACHE", format!("{dir}/target/go-cache"))
+        .env("GOFLAGS", "")
+        .output()
+        .unwrap();
+    Some(out)
+}

@@ -7,16 +7,14 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 )
 
-func fail(format string, a ...interface{}) {
-	fmt.Fprintf(os.Stderr, "go compress client: "+format+"\n", a...)
-	os.Exit(1)
-}
+var fail = log.Fatalf
 
 func main() {
 	base := os.Args[1]
