@@ -2,10 +2,11 @@
 //! bytes out, never more than a limit) shared by request bodies ([`DecodedReader`],
 //! `Request::decoded_body`) and the client's responses.
 //!
-//! Input is fed in slices of [`STEP`] bytes and the output checked against the limit after
-//! each, so a zip bomb costs at most the limit plus what one slice can expand to (deflate's
-//! ratio is at most ~1032:1, brotli's is unbounded in theory but its decoder writes in
-//! blocks of its window at most), never the bomb's full size.
+//! gzip and deflate input is fed in slices of `STEP` (512) bytes and the output checked
+//! against the limit after each, so a zip bomb costs at most the limit plus what one slice
+//! can expand to (deflate's ratio is at most ~1032:1, so ~0.5 MiB); brotli, whose ratio has no
+//! such bound, is driven through its stream API `BROTLI_OUT` (64 KiB) of output at a time.
+//! Never the bomb's full size.
 
 use super::Coding;
 use std::io::{self, Read};
@@ -350,7 +351,9 @@ impl crate::Request {
     /// has them) removed, yielding at most `limit` decoded bytes (an error past that: the
     /// defence against zip bombs). A body without a coding is read as it is, under the same
     /// limit. `Err` (`415`, saying which codings are supported) for a coding this build
-    /// cannot decode, or several stacked.
+    /// cannot decode, or several stacked; [`Compress::decode_requests`](super::Compress::decode_requests)
+    /// answers those before the handler, with the `Accept-Encoding` field RFC 9110 §15.5.16
+    /// asks for.
     ///
     /// ```
     /// use std::io::Read;

@@ -4,8 +4,8 @@
 //! gzip and deflate run on one `flate2::Compress` (raw deflate for gzip, with the 10-byte
 //! header and CRC-32 trailer written here; zlib-wrapped by flate2 for `deflate`, as RFC 9110
 //! §8.4.1.2 defines it). It is `reset` between responses rather than rebuilt, so a worker keeps its
-//! ~300 KiB of deflate state and compressed responses after the first do not allocate it
-//! again. brotli's encoder state is built per response (the crate offers no reset).
+//! deflate state (a few hundred KiB) and compressed responses after the first allocate
+//! nothing (tests/alloc.rs). brotli's encoder state is built per response (the crate offers no reset).
 
 use super::Coding;
 #[cfg(feature = "compress")]

@@ -168,7 +168,20 @@ pub(crate) struct Settings {
 /// assert_eq!(resp.header("content-encoding"), Some("gzip")); // our preference breaks the tie
 /// ```
 ///
-/// With a router: `Router::layer(Compress::new())`.
+/// With a router (feature `router`), as a layer around every route:
+///
+/// ```
+/// # #[cfg(feature = "router")] {
+/// let app = shockwave::Router::new()
+///     .get("/", |_req, resp| {
+///         resp.set_content_type("text/html");
+///         resp.write_body("<li>item</li>".repeat(100));
+///     })
+///     .layer(shockwave::compress::Compress::new());
+/// let resp = shockwave::test::request("GET", "/").header("Accept-Encoding", "gzip, br").send(&app);
+/// assert!(resp.header("content-encoding").is_some());
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct Compress {
     s: Arc<Settings>,
