@@ -2,7 +2,7 @@
 //! serves a 100 KB JSON document on 127.0.0.1:8080/json (gzip, deflate, and br with feature
 //! `brotli`), a streamed page on `/stream`, and decodes gzip uploads on `POST /upload`.
 //! The address comes from the first argument or `ADDR`; `GZIP_LEVEL` sets gzip's level
-//! (default 6), `SHOCKWAVE_WORKERS` / `SHOCKWAVE_POLLERS` the thread counts
+//! (default 6) and `BR_QUALITY` brotli's (default 4), `SHOCKWAVE_WORKERS` / `SHOCKWAVE_POLLERS` the thread counts
 //! (`scripts/bench-compress.sh`). `--dump FILE` writes the JSON document to FILE and exits.
 //!
 //! ```text
@@ -39,6 +39,7 @@ fn main() -> std::io::Result<()> {
     }
     let addr = first.or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
     let level = env_usize("GZIP_LEVEL").unwrap_or(6) as u32;
+    let quality = env_usize("BR_QUALITY").unwrap_or(4) as u32;
     let mut builder = Server::builder();
     if let Some(n) = env_usize("SHOCKWAVE_POLLERS") {
         builder = builder.pollers(n);
@@ -69,7 +70,8 @@ fn main() -> std::io::Result<()> {
     };
     let server = builder.bind(&addr)?;
     println!("serving compressed JSON on http://{}/json (gzip level {level})", server.local_addr());
-    let handle = server.start_handler(wrap(app, Compress::new().level(level).decode_requests(true)))?;
+    let handle =
+        server.start_handler(wrap(app, Compress::new().level(level).br_quality(quality).decode_requests(true)))?;
     handle.join();
     Ok(())
 }
