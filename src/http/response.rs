@@ -19,6 +19,13 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
+// the compression hooks (features `compress`, `brotli`), or no-ops
+#[cfg(any(feature = "compress", feature = "brotli"))]
+mod coding;
+#[cfg(not(any(feature = "compress", feature = "brotli")))]
+#[path = "response/no_coding.rs"]
+mod coding;
+
 /// Bytes a `Write`-streamed body may buffer before a chunk goes out.
 pub(crate) const STREAM_BUFFER: usize = 32 * 1024;
 
@@ -186,6 +193,8 @@ pub struct Response {
     /// own slot (as in fasthttp's header): setting it replaces without scanning the other
     /// lines, and a handler that sets the same type every time only compares the bytes.
     ctype_line: Vec<u8>,
+    /// Compression of this response, and the encoder state kept for the next.
+    coding: coding::Slot,
 }
 
 impl Default for Response {
@@ -211,6 +220,7 @@ impl Response {
             ctx: Ctx::default(),
             ok_prefix: Vec::new(),
             ctype_line: Vec::new(),
+            coding: coding::Slot::default(),
         }
     }
 
@@ -263,6 +273,7 @@ impl Response {
         self.streamed = 0;
         self.flags = 0;
         self.stream = Stream::Off;
+        self.coding.reset();
     }
 
     /// Body bytes of this response: streamed so far plus pending (0 for a `HEAD` request's
@@ -693,7 +704,9 @@ impl Response {
                     fmt::push_u64(out, n);
                     out.extend_from_slice(b"\r\n");
                 }
-                None if self.ctx.minor >= 1 => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+                None if self.ctx.minor >= 1 && !self.ctx.head => {
+                    out.extend_from_slice(b"Transfer-Encoding: chunked\r\n")
+                }
                 None => {}
             }
         }
@@ -709,6 +722,7 @@ impl Response {
     pub(crate) fn finish(&mut self) {
         match self.stream {
             Stream::Off => {
+                self.coding_buffered();
                 let len = if self.ctx.head {
                     self.declared_len.unwrap_or(self.head_bytes)
                 } else {
@@ -721,16 +735,18 @@ impl Response {
                     }
                     self.body.len() as u64
                 };
-                self.encode_head(Some(len));
+                self.encode_head(Some(len).filter(|_| !self.coding_unframed()));
                 if self.body_allowed() && !self.ctx.head {
                     self.out.extend_from_slice(&self.body);
                 }
             }
             Stream::Chunked => {
+                self.coding_end_stream();
                 self.chunk_into_out();
                 self.out.extend_from_slice(chunked::LAST_CHUNK);
             }
             Stream::Length { .. } | Stream::UntilClose => {
+                self.coding_end_stream();
                 let _ = self.push_stream_data();
                 let body = std::mem::take(&mut self.body);
                 self.out.extend_from_slice(&body);
@@ -764,13 +780,15 @@ impl Response {
         Ok(())
     }
 
-    /// Sends the head (first time) and everything pending; blocks up to the write timeout.
-    fn send_pending(&mut self) -> io::Result<()> {
+    /// Sends the head (first time) and everything pending (`flush`: all a compressing
+    /// encoder holds too); blocks up to the write timeout.
+    fn send_pending(&mut self, flush: bool) -> io::Result<()> {
         let Some(fd) = self.ctx.fd else { return Ok(()) };
         if self.ctx.head || !self.body_allowed() {
             return Ok(());
         }
         if self.stream == Stream::Off {
+            self.coding_start_stream();
             self.stream = match (self.declared_len, self.ctx.minor) {
                 (Some(n), _) => Stream::Length { left: n },
                 (None, 0) => Stream::UntilClose,
@@ -780,6 +798,7 @@ impl Response {
             self.encode_head(len);
             self.ctx.head_sent.store(true, Relaxed);
         }
+        self.coding_stream(flush);
         self.streamed += self.body.len() as u64;
         match self.stream {
             Stream::Chunked => self.chunk_into_out(),
@@ -871,13 +890,13 @@ impl io::Write for Response {
         }
         self.write_body(data);
         if self.body.len() >= STREAM_BUFFER {
-            self.send_pending()?;
+            self.send_pending(false)?;
         }
         Ok(data.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.send_pending()
+        self.send_pending(true)
     }
 }
 

@@ -221,6 +221,27 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// `go run FILE ARGS…` from the crate root, as the Go programs under tests/go/ are run
+/// (GOPATH mode, the build cache in target/); `None` (after saying "SKIP") without Go.
+pub fn go_run(file: &str, args: &[&str]) -> Option<std::process::Output> {
+    if !std::process::Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
+        println!("SKIP: go is not installed (scripts/test.sh installs golang-go)");
+        return None;
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("go")
+        .arg("run")
+        .arg(file)
+        .args(args)
+        .current_dir(dir)
+        .env("GO111MODULE", "off")
+        .env("GOCACHE", format!("{dir}/target/go-cache"))
+        .env("GOFLAGS", "")
+        .output()
+        .unwrap();
+    Some(out)
+}
+
 /// The path of example `name`'s binary, built (or brought up to date) first: `cargo test`
 /// builds examples as test harnesses, not as the plain programs, so one left from an older
 /// tree would otherwise be run.
