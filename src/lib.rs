@@ -17,6 +17,8 @@
 //!   timeouts and returns a [`ServerHandle`] with [`stats`](ServerHandle::stats) and a graceful
 //!   [`shutdown`](ServerHandle::shutdown) callable from any thread;
 //!   [`Builder::bind_unix`] serves over a Unix domain socket instead of TCP.
+//! - Cargo feature `fs`: [`fs::Dir`] and [`fs::File`] serve static files (ranges, conditional
+//!   requests, `sendfile` without holding a worker).
 //! - Cargo feature `signals`: [`ServerHandle`]`::shutdown_on_signals`, a graceful shutdown on
 //!   SIGINT/SIGTERM.
 //! - [`Request`] is a zero-copy view of one request (method, target, headers, the whole body
@@ -41,6 +43,8 @@ pub mod client;
 mod cookies;
 mod error;
 mod form;
+#[cfg(feature = "fs")]
+pub mod fs;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;

@@ -68,6 +68,20 @@ impl Fd {
         .map(|n| n as usize)
     }
 
+    /// One `sendfile(2)` of up to `count` bytes of `file` from `*offset` to the socket, which
+    /// advances `*offset` by what was sent (the file's own position is left alone).
+    /// `WouldBlock` when the socket is full.
+    pub(crate) fn sendfile(self, file: RawFd, offset: &mut u64, count: usize) -> io::Result<usize> {
+        let mut off = i64::try_from(*offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let n = syscall!(
+            // SAFETY: `off` is a live off_t the kernel updates; both descriptors are open (the
+            // socket by the type docs, `file` by the caller's borrow of its `File`).
+            unsafe { libc::sendfile(self.0, file, &mut off, count) }
+        )? as usize;
+        *offset = off as u64;
+        Ok(n)
+    }
+
     /// Waits until the socket is readable (`write == false`) or writable, or `deadline` passes.
     pub(crate) fn wait(self, write: bool, deadline: Instant) -> io::Result<()> {
         loop {

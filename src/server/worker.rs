@@ -12,6 +12,7 @@ use super::shared::Shared;
 use super::slot::Slot;
 use crate::buf::BufPool;
 use crate::http::body::BodyStream;
+use crate::http::file_body::FileBody;
 use crate::http::head::Head;
 use crate::http::method::MethodKind;
 use crate::http::response::{encode_error, Ctx};
@@ -29,6 +30,8 @@ pub(crate) struct Worker {
     id: usize,
     req: Request,
     resp: Response,
+    /// A file body the last answered response sends after its head (see `answer`).
+    file: Option<Box<FileBody>>,
 }
 
 impl Worker {
@@ -40,7 +43,7 @@ impl Worker {
             error_page: shared.cfg.error_page.clone(),
             ..Ctx::default()
         });
-        Worker { shared, id, req: Request::empty(), resp }
+        Worker { shared, id, req: Request::empty(), resp, file: None }
     }
 
     pub(crate) fn run(mut self, mut parker: Parker) {
@@ -114,6 +117,7 @@ impl Worker {
         // never carried to the next connection this thread serves.
         debug_assert!(self.resp.out.is_empty(), "unwritten output left behind");
         self.resp.out.clear();
+        drop(self.resp.take_file()); // a panicking handler's
         self.resp.trim_capacity();
     }
 
@@ -129,10 +133,17 @@ impl Worker {
                 // a job arrives with its batch framed; later batches come from `progress`
                 if !c.input.batch.is_empty() {
                     self.answer(&mut c, pool);
+                    let file = self.file.take();
                     if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
                         return shared.close(slot, &mut c);
                     }
-                    c.input.compact(pool);
+                    if let Some(f) = file {
+                        c.output.attach(f); // after its head; `progress` starts sending it
+                    }
+                    // requests after a file response wait in the batch, at their positions
+                    if c.input.batch.is_empty() {
+                        c.input.compact(pool);
+                    }
                 }
                 match c.progress(shared, pool, shared.clock.now(), &mut self.resp.out) {
                     Next::Answer => {}
@@ -263,6 +274,10 @@ impl Worker {
                         self.resp.ctx.keep_alive = false;
                     }
                     self.resp.finish();
+                    // A large file body leaves from the connection's output after this head;
+                    // the rest of the batch is answered once it is out (responses leave in
+                    // order).
+                    self.file = self.resp.take_file();
                     if !self.resp.ctx.keep_alive || self.resp.wants_close() {
                         c.close_after = true;
                     }
@@ -292,6 +307,9 @@ impl Worker {
             if c.close_after {
                 break;
             }
+            if self.file.is_some() {
+                break;
+            }
             if self.resp.out.len() > OUT_HIGH_WATER {
                 if let Some(fd) = fd {
                     if !flush_blocking(&mut self.resp.out, fd, cfg.write_timeout) {
@@ -301,7 +319,11 @@ impl Worker {
                 }
             }
         }
-        c.input.batch.clear();
+        if self.file.is_some() && !c.close_after {
+            c.input.batch.drain(..answered as usize);
+        } else {
+            c.input.batch.clear();
+        }
         // the socket is the connection's: nothing keeps it past the batch (see `sys::Fd`)
         self.req.fd = None;
         self.resp.ctx.fd = None;
@@ -312,6 +334,11 @@ impl Worker {
         c.input.fields = std::mem::take(&mut self.req.fields);
         if let Some((s, unread)) = left {
             c.input.after_body(s, unread, pool);
+        }
+        // a bad request after the batch is answered after a file body too, when it is out
+        // (`Input::advance` reports it once the batch is empty)
+        if self.file.is_some() && !c.close_after {
+            return;
         }
         if let Some(e) = c.input.error.take() {
             if !c.close_after {
