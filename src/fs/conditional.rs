@@ -153,14 +153,9 @@ mod tests {
 
     #[test]
     fn if_range_needs_a_strong_match() {
-        for (value, holds) in [
-            (ETAG, true),
-            ("W/\"1-2-3\"", false),
-            ("\"other\"", false),
-            (OLD, true),
-            (NOW, false),
-            ("garbage", false),
-        ] {
+        for (value, holds) in
+            [(ETAG, true), ("W/\"1-2-3\"", false), ("\"other\"", false), (OLD, true), (NOW, false), ("garbage", false)]
+        {
             assert_eq!(if_range_holds(value.as_bytes(), &V), holds, "{value}");
         }
     }

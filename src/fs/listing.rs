@@ -27,7 +27,9 @@ pub(crate) fn write(dir: &Path, shown_path: &str, resp: &mut Response) -> std::i
     }
     names.sort();
     let shown = escape(&percent_encoding::percent_decode_str(shown_path).decode_utf8_lossy());
-    let mut page = format!("<!doctype html>\n<meta charset=\"utf-8\">\n<title>Index of {shown}</title>\n<h1>Index of {shown}</h1>\n<ul>\n");
+    let mut page = format!(
+        "<!doctype html>\n<meta charset=\"utf-8\">\n<title>Index of {shown}</title>\n<h1>Index of {shown}</h1>\n<ul>\n"
+    );
     for (name, is_dir) in &names {
         let slash = if *is_dir { "/" } else { "" };
         let href = utf8_percent_encode(name, SEGMENT);

@@ -188,7 +188,7 @@ impl Dir {
             if wants_dir && !rest.is_empty() {
                 return Err(Error::not_found("Not Found")); // `file.txt/`
             }
-            return send::send(req, resp, &real, Some(&root), &self.options);
+            return send::send(req, resp, &real, &rel, Some(&root), &self.options);
         }
         if !meta.is_dir() {
             return Err(Error::not_found("Not Found")); // a FIFO, a device
@@ -206,7 +206,7 @@ impl Dir {
         if let Some(index) = &self.index {
             if let Ok(Some(p)) = path::inside(&root, &real.join(index)) {
                 if p.is_file() {
-                    return send::send(req, resp, &p, Some(&root), &self.options);
+                    return send::send(req, resp, &p, Path::new(index), Some(&root), &self.options);
                 }
             }
         }
@@ -276,7 +276,7 @@ impl File {
 
 impl Handler for File {
     fn handle(&self, req: &Request, resp: &mut Response) {
-        send::send(req, resp, &self.path, None, &self.options).respond(req, resp)
+        send::send(req, resp, &self.path, &self.path, None, &self.options).respond(req, resp)
     }
 }
 
@@ -302,7 +302,8 @@ impl Handler for File {
 /// assert_eq!(shockwave::test::request("GET", "/?id=8").send(&download).status(), 404);
 /// ```
 pub fn serve_file(req: &Request, resp: &mut Response, path: impl AsRef<Path>) -> Result<(), Error> {
-    send::send(req, resp, path.as_ref(), None, &Options::default())
+    let path = path.as_ref();
+    send::send(req, resp, path, path, None, &Options::default())
 }
 
 /// The part of the (still percent-encoded) request path that names the file: under a router,

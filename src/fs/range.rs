@@ -111,7 +111,7 @@ mod tests {
             ("BYTES = 1-1", Parts(vec![(1, 1)])),
             ("bytes=0-0, -1", Parts(vec![(0, 0), (999, 999)])),
             ("bytes=900-909,0-9", Parts(vec![(900, 909), (0, 9)])), // disjoint: request order
-            ("bytes=0-9,5-19,20-29", Parts(vec![(0, 29)])),          // overlapping and touching
+            ("bytes=0-9,5-19,20-29", Parts(vec![(0, 29)])),         // overlapping and touching
             ("bytes=50-59,0-9,5-7", Parts(vec![(0, 9), (50, 59)])),
             ("bytes=0-9,,", Parts(vec![(0, 9)])),
             ("bytes=1000-", Unsatisfiable),
@@ -125,7 +125,10 @@ mod tests {
             ("bytes=", Whole),
             ("items=0-1", Whole),
             ("0-1", Whole),
-            ("bytes=0-1,2-3,4-5,6-7,8-9,10-11,12-13,14-15,16-17,18-19,20-21,22-23,24-25,26-27,28-29,30-31,32-33", Whole),
+            (
+                "bytes=0-1,2-3,4-5,6-7,8-9,10-11,12-13,14-15,16-17,18-19,20-21,22-23,24-25,26-27,28-29,30-31,32-33",
+                Whole,
+            ),
             ("bytes=18446744073709551615-", Unsatisfiable),
             ("bytes=0-18446744073709551616", Whole), // beyond u64: not a number
         ];

@@ -30,9 +30,17 @@ pub(crate) struct Options {
 /// Precompressed siblings looked for, in order of preference: `(coding, file suffix)`.
 const SIBLINGS: [(&str, &str); 2] = [("br", "br"), ("gzip", "gz")];
 
-/// Answers `req` with the file at `path`. `root` (canonical) is where a precompressed sibling
-/// must lie too, for a directory; `Err` for a file that cannot be opened.
-pub(crate) fn send(req: &Request, resp: &mut Response, path: &Path, root: Option<&Path>, o: &Options) -> Result<(), Error> {
+/// Answers `req` with the file at `path`, typed by the name `named` (the one asked for: a
+/// symlink's target may have another extension). `root` (canonical) is where a precompressed
+/// sibling must lie too, for a directory; `Err` for a file that cannot be opened.
+pub(crate) fn send(
+    req: &Request,
+    resp: &mut Response,
+    path: &Path,
+    named: &Path,
+    root: Option<&Path>,
+    o: &Options,
+) -> Result<(), Error> {
     if !allowed_method(req, resp) {
         return Ok(());
     }
@@ -98,7 +106,7 @@ pub(crate) fn send(req: &Request, resp: &mut Response, path: &Path, root: Option
             return Ok(());
         }
     }
-    let ctype = content_type(path);
+    let ctype = content_type(named);
     resp.set_content_type(&ctype);
     resp.set_header("Accept-Ranges", "bytes");
     if let Some(coding) = encoding {
