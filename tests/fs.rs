@@ -681,3 +681,26 @@ fn go_net_http_client_ranges_and_revalidation() {
     );
     s.shutdown();
 }
+
+/// `examples/files.rs` serves the directory it is given, as its doc comment says.
+#[test]
+fn files_example_serves_its_directory() {
+    use std::io::{BufRead, BufReader};
+    let t = tree("example");
+    let mut child = common::KillOnDrop(
+        Command::new(common::example_with("files", &["fs"]))
+            .arg(&t.root)
+            .env("ADDR", "127.0.0.1:0")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr: SocketAddr = line.split("http://").nth(1).unwrap().trim().trim_end_matches('/').parse().unwrap();
+    assert_eq!(get_with(addr, "/", &[]).text(), "<h1>home</h1>");
+    let r = get_with(addr, "/big.bin", &[("Range", "bytes=0-99")]);
+    assert!(r.status == 206 && r.body == pattern(100));
+    assert_eq!(get_with(addr, "/app.js", &[("Accept-Encoding", "br")]).text(), "BROTLI-BYTES");
+}
