@@ -704,3 +704,44 @@ fn files_example_serves_its_directory() {
     assert!(r.status == 206 && r.body == pattern(100));
     assert_eq!(get_with(addr, "/app.js", &[("Accept-Encoding", "br")]).text(), "BROTLI-BYTES");
 }
+
+/// One poller, a client reading a 64 GiB (sparse) file as fast as it can: the poller still
+/// answers another connection. (Here the reader is slower than `sendfile`, so the socket
+/// fills and the poller gets back to its events anyway; the 4 MiB turn a file body yields
+/// after, for readers faster than that, does not show on loopback.)
+#[test]
+fn a_fast_download_does_not_hold_the_poller() {
+    let t = tree("fair");
+    std::fs::File::create(t.root.join("endless.bin")).unwrap().set_len(64 << 30).unwrap();
+    for buffered in [false, true] {
+        let s = start(Dir::new(&t.root).buffered(buffered), Duration::from_secs(10));
+        let a = s.local_addr();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (stop2, started) = (stop.clone(), std::sync::mpsc::channel());
+        let reader = std::thread::spawn(move || {
+            let mut c = TcpStream::connect(a).unwrap();
+            c.write_all(b"GET /endless.bin HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut total = 0u64;
+            while !stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                match c.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => total += n as u64,
+                }
+                if total > 32 << 20 {
+                    let _ = started.0.send(());
+                }
+            }
+            total
+        });
+        started.1.recv_timeout(Duration::from_secs(10)).expect("the download started");
+        let mut c = Client::connect(a);
+        c.send(&common::get("/a.txt"));
+        let r = c.read_response_within(false, Duration::from_secs(10));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let total = reader.join().unwrap();
+        assert_eq!(r.map(|r| r.text()).as_deref(), Some("hello, file\n"), "buffered {buffered}");
+        assert!(total < 64 << 30);
+        s.shutdown();
+    }
+}
