@@ -17,7 +17,7 @@
 //!   timeouts and returns a [`ServerHandle`] with [`stats`](ServerHandle::stats) and a graceful
 //!   [`shutdown`](ServerHandle::shutdown) callable from any thread;
 //!   [`Builder::bind_unix`] serves over a Unix domain socket instead of TCP.
-//! - Cargo feature `fs`: [`fs::Dir`] and [`fs::File`] serve static files (ranges, conditional
+//! - Cargo feature `fs`: `fs::Dir` and `fs::File` serve static files (ranges, conditional
 //!   requests, `sendfile` without holding a worker).
 //! - Cargo feature `signals`: [`ServerHandle`]`::shutdown_on_signals`, a graceful shutdown on
 //!   SIGINT/SIGTERM.

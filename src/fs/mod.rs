@@ -70,7 +70,8 @@ pub struct Dir {
 }
 
 impl Dir {
-    /// Serves the files below `root` (canonicalized now if it exists, else on each request).
+    /// Serves the files below `root` (made absolute now; its symlinks are resolved on each
+    /// request, so a `current -> releases/v2` switch takes effect at once).
     ///
     /// ```no_run
     /// fn main() -> std::io::Result<()> {
@@ -80,7 +81,7 @@ impl Dir {
     pub fn new(root: impl AsRef<Path>) -> Dir {
         let root = root.as_ref();
         Dir {
-            root: std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()),
+            root: std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()),
             index: Some("index.html".into()),
             listing: false,
             options: Options::default(),
