@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{exchange, Client, Resp};
+use common::{exchange, vm_hwm_kib, Client, Resp};
 use shockwave::fs::Dir;
 use shockwave::{Router, Server, ServerHandle};
 use std::io::{Read, Write};
@@ -65,6 +65,10 @@ fn tree(name: &str) -> Tree {
     std::os::unix::fs::symlink(base.join("outside/secret.txt"), root.join("link-out")).unwrap();
     std::os::unix::fs::symlink(base.join("outside"), root.join("dir-out")).unwrap();
     std::os::unix::fs::symlink("a.txt", root.join("link-in")).unwrap();
+    // absolute links back inside: refused by openat2's RESOLVE_BENEATH, so these take the
+    // canonicalize-and-check path, which allows them
+    std::os::unix::fs::symlink(root.join("style.css"), root.join("abs-in.css")).unwrap();
+    std::os::unix::fs::symlink(root.join("sub"), root.join("abs-dir")).unwrap();
     // a file inside whose precompressed sibling is a link out of the root
     w("leak.txt", b"inside");
     std::os::unix::fs::symlink(base.join("outside/secret.txt.gz"), root.join("leak.txt.gz")).unwrap();
@@ -114,6 +118,9 @@ fn content_types_index_files_404_and_405() {
         ("/sub/", 200, "text/html; charset=utf-8", b"sub index"),
         ("/sub/x%20y.txt", 200, "text/plain; charset=utf-8", b"spaced"),
         ("/link-in", 200, "application/octet-stream", b"hello, file\n"), // a link inside: followed
+        ("/abs-in.css", 200, "text/css; charset=utf-8", b"body{color:red}"),
+        ("/abs-dir/", 200, "text/html; charset=utf-8", b"sub index"),
+        ("/abs-dir/x%20y.txt", 200, "text/plain; charset=utf-8", b"spaced"),
         ("/empty.txt", 200, "text/plain; charset=utf-8", b""),
     ] {
         let r = get_with(a, path, &[]);
@@ -124,6 +131,7 @@ fn content_types_index_files_404_and_405() {
     }
     let r = get_with(a, "/sub?x=1", &[]);
     assert_eq!((r.status, r.header("location")), (301, Some("/sub/?x=1")));
+    assert_eq!(get_with(a, "/abs-dir", &[]).header("location"), Some("/abs-dir/"));
     for path in ["/missing", "/nodir/", "/a.txt/", "/sub/missing.txt"] {
         assert_eq!(get_with(a, path, &[]).status, 404, "{path}");
     }
@@ -497,11 +505,6 @@ fn clients_that_abort_leave_no_open_files() {
     }
 }
 
-fn vm_hwm_kib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?.trim().parse().ok()
-}
-
 /// A 1 GiB (sparse) file to a reader that starts late: the server's memory stays flat (the
 /// file is never read into memory; the poller sends it as the socket takes it).
 #[test]
@@ -655,23 +658,9 @@ print("ok")
 
 #[test]
 fn go_net_http_client_ranges_and_revalidation() {
-    if !Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
-        println!("SKIP: go is not installed");
-        return;
-    }
+    let Some(exe) = common::go_build("tests/go/fs/client.go", "go-fs-client") else { return };
     let t = tree("go");
     let s = serve(&t);
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let exe = format!("{dir}/target/go-fs-client");
-    let built = Command::new("go")
-        .args(["build", "-o", &exe, "tests/go/fs/client.go"])
-        .current_dir(dir)
-        .env("GO111MODULE", "off")
-        .env("GOCACHE", format!("{dir}/target/go-cache"))
-        .env("GOFLAGS", "")
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(built, "cannot build tests/go/fs/client.go");
     let out = Command::new(&exe).arg(format!("http://{}", s.local_addr())).output().unwrap();
     assert!(
         out.status.success() && out.stdout.starts_with(b"ok"),
@@ -744,4 +733,29 @@ fn a_fast_download_does_not_hold_the_poller() {
         assert!(total < 64 << 30);
         s.shutdown();
     }
+}
+
+/// `serve_file` inside an ordinary handler, over a socket: the handler's own headers stay,
+/// and a handler that streamed a body before calling it keeps that body (no file bytes
+/// after it), with the connection still in step.
+#[test]
+fn serve_file_inside_a_handler() {
+    let t = tree("serve-file");
+    let root = t.root.clone();
+    let s = common::start_default(move |req, resp| {
+        if req.path() == "/streamed" {
+            resp.write_all(&[b'x'; 40 * 1024]).unwrap(); // past the stream buffer: the head is out
+        }
+        resp.set_header("Content-Disposition", "attachment");
+        let _ = shockwave::fs::serve_file(req, resp, root.join("big.bin"));
+    });
+    let mut c = Client::connect(s.local_addr());
+    c.send(b"GET /file HTTP/1.1\r\nHost: t\r\n\r\nGET /streamed HTTP/1.1\r\nHost: t\r\n\r\nGET /file HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9\r\n\r\n");
+    let r = c.read_response();
+    assert!(r.status == 200 && r.body == pattern(BIG) && r.header("content-disposition") == Some("attachment"));
+    let r = c.read_response();
+    assert_eq!((r.status, r.body.len()), (200, 40 * 1024));
+    let r = c.read_response();
+    assert!(r.status == 206 && r.body == pattern(10));
+    s.shutdown();
 }

@@ -178,44 +178,129 @@ impl Dir {
             Err(path::Refused::BadEscape) => return Err(Error::bad_request("malformed %-escape in the path")),
             Err(path::Refused::Outside) => return Err(Error::not_found("Not Found")),
         };
-        let root = std::fs::canonicalize(&self.root).map_err(|e| send::open_error(e, &self.root))?;
-        let real = match path::inside(&root, &root.join(&rel)) {
-            Ok(Some(p)) => p,
-            Ok(None) => return Err(Error::not_found("Not Found")), // a symlink out of the root
-            Err(e) => return Err(send::open_error(e, &rel)),
+        let want = Wanted { rel: &rel, dir: wants_dir, file_ok: !wants_dir || rest.is_empty() };
+        match self.serve_beneath(req, resp, &want) {
+            Some(answered) => answered,
+            None => self.serve_canonical(req, resp, &want),
+        }
+    }
+
+    /// The fast path: every open is one `openat2(RESOLVE_BENEATH)` below the root, which the
+    /// kernel keeps from leaving it. `None` where that refuses what may still be allowed (an
+    /// absolute symlink, a kernel without openat2) or for a listing: the canonical path
+    /// decides then.
+    fn serve_beneath(&self, req: &Request, resp: &mut Response, want: &Wanted) -> Option<Result<(), Error>> {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::OpenOptionsExt;
+        let root = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(&self.root);
+        let root = match root {
+            Ok(r) => r,
+            Err(e) => return Some(Err(send::open_error(e, &self.root))),
         };
-        let meta = std::fs::metadata(&real).map_err(|e| send::open_error(e, &rel))?;
-        if meta.is_file() {
-            if wants_dir && !rest.is_empty() {
-                return Err(Error::not_found("Not Found")); // `file.txt/`
+        let fallback = |e: &std::io::Error| matches!(e.raw_os_error(), Some(libc::EXDEV | libc::ENOSYS | libc::ELOOP));
+        let open = |p: &Path| -> Result<send::Opened, std::io::Error> {
+            let file = crate::sys::open_beneath(root.as_raw_fd(), p)?;
+            let meta = file.metadata()?;
+            Ok(send::Opened { file, meta })
+        };
+        let main = match open(want.rel) {
+            Ok(m) => m,
+            Err(e) if fallback(&e) => return None,
+            Err(e) => return Some(Err(send::open_error(e, want.rel))),
+        };
+        let sibling = |suffix: &str| open(&send::with_suffix(want.rel, suffix)).ok();
+        if main.meta.is_file() {
+            if !want.file_ok {
+                return Some(Err(Error::not_found("Not Found"))); // `file.txt/`
             }
-            return send::send(req, resp, &real, &rel, Some(&root), &self.options);
+            return Some(send::send(req, resp, main, want.rel, &sibling, &self.options));
         }
-        if !meta.is_dir() {
-            return Err(Error::not_found("Not Found")); // a FIFO, a device
+        if !main.meta.is_dir() {
+            return Some(Err(Error::not_found("Not Found"))); // a FIFO, a device
         }
-        if !wants_dir {
-            let mut to = format!("{}/", req.path());
-            if let Some(q) = req.query_string() {
-                to.push('?');
-                to.push_str(q);
+        if !want.dir {
+            return Some(Ok(redirect_to_dir(req, resp)));
+        }
+        if let Some(index) = &self.index {
+            let at = want.rel.join(index);
+            match open(&at) {
+                Ok(m) if m.meta.is_file() => {
+                    let sibling = |suffix: &str| open(&send::with_suffix(&at, suffix)).ok();
+                    return Some(send::send(req, resp, m, Path::new(index), &sibling, &self.options));
+                }
+                Err(e) if fallback(&e) => return None,
+                _ => {}
             }
-            resp.set_status(301);
-            resp.set_header("Location", to);
+        }
+        if self.listing {
+            return None;
+        }
+        Some(Err(Error::not_found("Not Found")))
+    }
+
+    /// The portable path: canonicalize (resolving every symlink) and check the result is
+    /// still below the canonical root.
+    fn serve_canonical(&self, req: &Request, resp: &mut Response, want: &Wanted) -> Result<(), Error> {
+        let root = std::fs::canonicalize(&self.root).map_err(|e| send::open_error(e, &self.root))?;
+        let open_inside = |p: &Path| -> Result<send::Opened, Error> {
+            match path::inside(&root, p) {
+                Ok(Some(real)) => send::open(&real).map_err(|e| send::open_error(e, want.rel)),
+                Ok(None) => Err(Error::not_found("Not Found")), // a symlink out of the root
+                Err(e) => Err(send::open_error(e, want.rel)),
+            }
+        };
+        let asked = root.join(want.rel);
+        let main = open_inside(&asked)?;
+        if main.meta.is_file() {
+            if !want.file_ok {
+                return Err(Error::not_found("Not Found"));
+            }
+            let sibling = |suffix: &str| open_inside(&send::with_suffix(&asked, suffix)).ok();
+            return send::send(req, resp, main, want.rel, &sibling, &self.options);
+        }
+        if !main.meta.is_dir() {
+            return Err(Error::not_found("Not Found"));
+        }
+        if !want.dir {
+            redirect_to_dir(req, resp);
             return Ok(());
         }
         if let Some(index) = &self.index {
-            if let Ok(Some(p)) = path::inside(&root, &real.join(index)) {
-                if p.is_file() {
-                    return send::send(req, resp, &p, Path::new(index), Some(&root), &self.options);
+            let at = asked.join(index);
+            if let Ok(m) = open_inside(&at) {
+                if m.meta.is_file() {
+                    let sibling = |suffix: &str| open_inside(&send::with_suffix(&at, suffix)).ok();
+                    return send::send(req, resp, m, Path::new(index), &sibling, &self.options);
                 }
             }
         }
         if self.listing {
-            return listing::write(&real, req.path(), resp).map_err(|e| send::open_error(e, &rel));
+            let real = path::inside(&root, &asked).ok().flatten().ok_or_else(|| Error::not_found("Not Found"))?;
+            return listing::write(&real, req.path(), resp).map_err(|e| send::open_error(e, want.rel));
         }
         Err(Error::not_found("Not Found"))
     }
+}
+
+/// What a request asks of a [`Dir`], once its path is known to stay inside.
+struct Wanted<'a> {
+    /// The path below the root.
+    rel: &'a Path,
+    /// It ended with `/`.
+    dir: bool,
+    /// A file may answer (not for `file.txt/`).
+    file_ok: bool,
+}
+
+/// 301 to the directory's own URL (with its `/`), so that relative links in its index work.
+fn redirect_to_dir(req: &Request, resp: &mut Response) {
+    let mut to = format!("{}/", req.path());
+    if let Some(q) = req.query_string() {
+        to.push('?');
+        to.push_str(q);
+    }
+    resp.set_status(301);
+    resp.set_header("Location", to);
 }
 
 impl Handler for Dir {
@@ -277,7 +362,7 @@ impl File {
 
 impl Handler for File {
     fn handle(&self, req: &Request, resp: &mut Response) {
-        send::send(req, resp, &self.path, &self.path, None, &self.options).respond(req, resp)
+        send::send_path(req, resp, &self.path, &self.options).respond(req, resp)
     }
 }
 
@@ -303,8 +388,7 @@ impl Handler for File {
 /// assert_eq!(shockwave::test::request("GET", "/?id=8").send(&download).status(), 404);
 /// ```
 pub fn serve_file(req: &Request, resp: &mut Response, path: impl AsRef<Path>) -> Result<(), Error> {
-    let path = path.as_ref();
-    send::send(req, resp, path, path, None, &Options::default())
+    send::send_path(req, resp, path.as_ref(), &Options::default())
 }
 
 /// The part of the (still percent-encoded) request path that names the file: under a router,

@@ -30,49 +30,38 @@ pub(crate) struct Options {
 /// Precompressed siblings looked for, in order of preference: `(coding, file suffix)`.
 const SIBLINGS: [(&str, &str); 2] = [("br", "br"), ("gzip", "gz")];
 
-/// Answers `req` with the file at `path`, typed by the name `named` (the one asked for: a
-/// symlink's target may have another extension). `root` (canonical) is where a precompressed
-/// sibling must lie too, for a directory; `Err` for a file that cannot be opened.
+/// An open file and what `fstat` said about it.
+pub(crate) struct Opened {
+    pub file: File,
+    pub meta: std::fs::Metadata,
+}
+
+/// Answers `req` (GET or HEAD: the caller checked) with `main`, typed by the name `named`
+/// (the one asked for: a symlink's target may have another extension). `sibling(suffix)`
+/// opens a precompressed sibling (`"br"`, `"gz"`) where it may be served from.
 pub(crate) fn send(
     req: &Request,
     resp: &mut Response,
-    path: &Path,
+    main: Opened,
     named: &Path,
-    root: Option<&Path>,
+    sibling: &dyn Fn(&str) -> Option<Opened>,
     o: &Options,
 ) -> Result<(), Error> {
-    if !allowed_method(req, resp) {
-        return Ok(());
-    }
     let mut encoding = None;
-    let mut file = None;
+    let mut chosen = None;
     if o.precompressed {
         resp.add_header("Vary", "Accept-Encoding");
         for (coding, suffix) in SIBLINGS {
-            if !accepts(req, coding) {
-                continue;
-            }
-            let mut sibling = path.as_os_str().to_owned();
-            sibling.push(".");
-            sibling.push(suffix);
-            let sibling = PathBuf::from(sibling);
-            let inside = match root {
-                Some(root) => super::path::inside(root, &sibling).ok().flatten().is_some(),
-                None => true,
-            };
-            if let (true, Ok((f, meta))) = (inside, open(&sibling)) {
-                if meta.is_file() {
+            if accepts(req, coding) {
+                if let Some(s) = sibling(suffix).filter(|s| s.meta.is_file()) {
                     encoding = Some(coding);
-                    file = Some((f, meta));
+                    chosen = Some(s);
                     break;
                 }
             }
         }
     }
-    let (file, meta) = match file {
-        Some(f) => f,
-        None => open(path).map_err(|e| open_error(e, path))?,
-    };
+    let Opened { file, meta } = chosen.unwrap_or(main);
     if !meta.is_file() {
         return Err(Error::not_found("Not Found"));
     }
@@ -163,11 +152,31 @@ pub(crate) fn allowed_method(req: &Request, resp: &mut Response) -> bool {
     false
 }
 
+/// Answers `req` with the file at `path` as given (siblings beside it), for [`File`] and
+/// `serve_file`.
+///
+/// [`File`]: super::File
+pub(crate) fn send_path(req: &Request, resp: &mut Response, path: &Path, o: &Options) -> Result<(), Error> {
+    if !allowed_method(req, resp) {
+        return Ok(());
+    }
+    let main = open(path).map_err(|e| open_error(e, path))?;
+    send(req, resp, main, path, &|suffix| open(&with_suffix(path, suffix)).ok(), o)
+}
+
+/// `path` with `.suffix` appended to its name.
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".");
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
 /// Opens for reading, without blocking on a FIFO swapped in since it was looked at.
-fn open(path: &Path) -> std::io::Result<(File, std::fs::Metadata)> {
-    let f = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
-    let meta = f.metadata()?;
-    Ok((f, meta))
+pub(crate) fn open(path: &Path) -> std::io::Result<Opened> {
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let meta = file.metadata()?;
+    Ok(Opened { file, meta })
 }
 
 /// The error a file that cannot be opened is answered with.

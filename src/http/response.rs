@@ -730,6 +730,9 @@ impl Response {
 
     /// Encodes the complete response into `out` once the handler has returned.
     pub(crate) fn finish(&mut self) {
+        if self.stream != Stream::Off {
+            self.file = None; // the handler streamed a body after all: that is the body
+        }
         match self.stream {
             Stream::Off if self.file.is_some() => self.finish_file(),
             Stream::Off => {
