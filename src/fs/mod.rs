@@ -219,7 +219,8 @@ impl Dir {
             return Some(Err(Error::not_found("Not Found"))); // a FIFO, a device
         }
         if !want.dir {
-            return Some(Ok(redirect_to_dir(req, resp)));
+            redirect_to_dir(req, resp);
+            return Some(Ok(()));
         }
         if let Some(index) = &self.index {
             let at = want.rel.join(index);
