@@ -112,7 +112,7 @@ transfer_mb() {
 }
 
 RAW="$WORK_DIR/files-$DATE_TAG.csv"
-echo "server,scenario,round,requests,req_per_s,mb_per_s,non2xx,errors,cpu_us_per_req" >"$RAW"
+echo "server,scenario,round,requests,req_per_s,mb_per_s,non2xx,errors,cpu_us_per_req,other_cpu_pct" >"$RAW"
 SERVER_READY_PATH="/hello.txt"
 SERVER_CHECK_PATH="/hello.txt"
 SERVER_CHECK_BODY="Hello, World!"
@@ -126,18 +126,21 @@ for server in $SERVERS; do
   for round in $(seq "$ROUNDS"); do
     for scen in $SCENARIOS; do
       out="$WORK_DIR/logs/wrk-files-$server-$scen-$round.txt"
-      t0="$(tree_ticks "$SERVER_PID")"
+      t0="$(tree_ticks "$SERVER_PID")"; h0="$(host_cpu)"; w0="$(child_ticks $$)"
       timeout -k 5 120 taskset -c "$CLIENT_CPU" wrk -t1 -c64 -d"$DURATION" --timeout 5s \
         "http://$ADDR$(path_of "$scen")" >"$out" 2>&1 </dev/null || warn "wrk failed ($server $scen)"
-      t1="$(tree_ticks "$SERVER_PID")"
+      t1="$(tree_ticks "$SERVER_PID")"; h1="$(host_cpu)"; w1="$(child_ticks $$)"
+      # CPU used meanwhile by anything but the server and wrk, as % of all CPUs
+      other="$(awk -v a="$h0" -v b="$h1" -v sv=$(( t1 - t0 )) -v wk=$(( w1 - w0 )) 'BEGIN {split(a, x, " "); split(b, y, " ");
+        tot = y[2] - x[2]; o = (y[1] - x[1] - sv - wk) / tot * 100; if (o < 0) o = 0; if (tot > 0) printf "%.0f", o}')"
       reqs="$(awk '/requests in/ {print $1; exit}' "$out")"
       rps="$(awk '/^Requests\/sec:/ {print $2; exit}' "$out")"
       mbs="$(transfer_mb "$out")"
       non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF; exit}' "$out")"
       errs="$(awk '/Socket errors:/ {gsub(/,/, ""); print $4 + $6 + $8 + $10; exit}' "$out")"
       cpu="$(awk -v t=$(( t1 - t0 )) -v hz="$CLK_TCK" -v n="${reqs:-0}" 'BEGIN {if (n > 0) printf "%.2f", t / hz / n * 1e6}')"
-      echo "$server,$scen,$round,${reqs:-},${rps:-},${mbs:-},${non2xx:-0},${errs:-0},${cpu:-}" >>"$RAW"
-      log "$server $scen round $round: ${rps:-?} req/s, ${mbs:-?} MB/s, ${cpu:-?} us CPU/req, non-2xx ${non2xx:-0}, errors ${errs:-0}"
+      echo "$server,$scen,$round,${reqs:-},${rps:-},${mbs:-},${non2xx:-0},${errs:-0},${cpu:-},${other:-}" >>"$RAW"
+      log "$server $scen round $round: ${rps:-?} req/s, ${mbs:-?} MB/s, ${cpu:-?} us CPU/req, non-2xx ${non2xx:-0}, errors ${errs:-0}, other load ${other:-?}%"
       sleep 1
     done
   done
@@ -153,7 +156,7 @@ MD="$RESULTS_DIR/files-$DATE_TAG.md"
   echo "- Command: \`$CMD_LINE\`"
   echo "- Shockwave commit: $(git_rev); nginx: $(nginx -v 2>&1 | sed 's/.*: //')"
   echo "- Pinned: server on CPU $SERVER_CPU (Shockwave SHOCKWAVE_POLLERS=1; nginx worker_processes 1, access_log off, tcp_nopush on), \`wrk -t1 -c64\` keep-alive on CPU $CLIENT_CPU, $DURATION per run after a $WARMUP warm-up, $ROUNDS rounds, medians"
-  echo "- 1m = a 1 MiB file (throughput, MB/s of responses); 4k = a 4 KiB file (req/s). CPU/req = server utime+stime per request (nginx: master + worker)."
+  echo "- 1m = a 1 MiB file (throughput, MB/s of responses); 4k = a 4 KiB file (req/s). CPU/req = server utime+stime per request (nginx: master + worker). Other load = CPU used during a run by processes other than the server and wrk, % of all CPUs (the host is shared: high values mean disturbed rounds)."
   echo
   python3 - "$RAW" <<'PY'
 import csv, statistics, sys
@@ -165,15 +168,16 @@ for r in rows:
         keys.append((r["scenario"], r["server"]))
 def stat(scen, server, field):
     return med([float(r[field]) for r in rows if r["scenario"] == scen and r["server"] == server and r[field]])
-print("| scenario | server | req/s | MB/s | CPU µs/req | vs nginx (req/s) | vs nginx (CPU) | rounds (req/s) | non-2xx / errors |")
-print("|---|---|---:|---:|---:|---:|---:|---|---|")
+print("| scenario | server | req/s | MB/s | CPU µs/req | vs nginx (req/s) | vs nginx (CPU) | rounds (req/s) | other load % | non-2xx / errors |")
+print("|---|---|---:|---:|---:|---:|---:|---|---|---|")
 for scen, server in keys:
     rps, mbs, cpu = (stat(scen, server, f) for f in ("req_per_s", "mb_per_s", "cpu_us_per_req"))
     n_rps, n_cpu = stat(scen, "nginx", "req_per_s"), stat(scen, "nginx", "cpu_us_per_req")
     mine = [r for r in rows if r["scenario"] == scen and r["server"] == server]
     rounds = " / ".join(f'{float(r["req_per_s"] or 0):.0f}' for r in mine)
     bad = sum(int(r["non2xx"] or 0) + int(r["errors"] or 0) for r in mine)
-    print(f"| {scen} | {server} | {rps:,.0f} | {mbs:,.1f} | {cpu:.2f} | {rps / n_rps:.2f} | {cpu / n_cpu:.2f} | {rounds} | {bad} |")
+    other = " / ".join(r["other_cpu_pct"] or "?" for r in mine)
+    print(f"| {scen} | {server} | {rps:,.0f} | {mbs:,.1f} | {cpu:.2f} | {rps / n_rps:.2f} | {cpu / n_cpu:.2f} | {rounds} | {other} | {bad} |")
 PY
   echo
   echo "Raw rows: \`target/bench-peers/files-$DATE_TAG.csv\`"
