@@ -172,6 +172,8 @@ pub struct Response {
     /// `(line start, name end)` of each line in `headers`.
     lines: Vec<(u32, u32)>,
     body: Vec<u8>,
+    /// A file sent as the body instead of `body` (`fs`).
+    file: Option<Box<FileBody>>,
     declared_len: Option<u64>,
     head_bytes: u64,
     /// Body bytes already streamed out.
@@ -187,8 +189,6 @@ pub struct Response {
     /// own slot (as in fasthttp's header): setting it replaces without scanning the other
     /// lines, and a handler that sets the same type every time only compares the bytes.
     ctype_line: Vec<u8>,
-    /// A file sent as the body instead of `body` (`fs`).
-    file: Option<Box<FileBody>>,
 }
 
 impl Default for Response {
@@ -205,6 +205,7 @@ impl Response {
             headers: Vec::new(),
             lines: Vec::new(),
             body: Vec::new(),
+            file: None,
             declared_len: None,
             head_bytes: 0,
             streamed: 0,
@@ -214,7 +215,6 @@ impl Response {
             ctx: Ctx::default(),
             ok_prefix: Vec::new(),
             ctype_line: Vec::new(),
-            file: None,
         }
     }
 
@@ -262,12 +262,12 @@ impl Response {
         self.headers.clear();
         self.lines.clear();
         self.body.clear();
+        self.file = None;
         self.declared_len = None;
         self.head_bytes = 0;
         self.streamed = 0;
         self.flags = 0;
         self.stream = Stream::Off;
-        self.file = None;
     }
 
     /// Makes `file` the body, replacing bytes written so far. The worker sends it after the
@@ -282,6 +282,11 @@ impl Response {
     /// The file body left to send after the head [`finish`](Self::finish) encoded.
     pub(crate) fn take_file(&mut self) -> Option<Box<FileBody>> {
         self.file.take()
+    }
+
+    /// Whether a file body waits to be sent after the encoded head.
+    pub(crate) fn has_file(&self) -> bool {
+        self.file.is_some()
     }
 
     /// Body bytes of this response: streamed so far plus pending (0 for a `HEAD` request's

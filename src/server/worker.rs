@@ -12,7 +12,6 @@ use super::shared::Shared;
 use super::slot::Slot;
 use crate::buf::BufPool;
 use crate::http::body::BodyStream;
-use crate::http::file_body::FileBody;
 use crate::http::head::Head;
 use crate::http::method::MethodKind;
 use crate::http::response::{encode_error, Ctx};
@@ -30,8 +29,6 @@ pub(crate) struct Worker {
     id: usize,
     req: Request,
     resp: Response,
-    /// A file body the last answered response sends after its head (see `answer`).
-    file: Option<Box<FileBody>>,
 }
 
 impl Worker {
@@ -43,7 +40,7 @@ impl Worker {
             error_page: shared.cfg.error_page.clone(),
             ..Ctx::default()
         });
-        Worker { shared, id, req: Request::empty(), resp, file: None }
+        Worker { shared, id, req: Request::empty(), resp }
     }
 
     pub(crate) fn run(mut self, mut parker: Parker) {
@@ -117,7 +114,6 @@ impl Worker {
         // never carried to the next connection this thread serves.
         debug_assert!(self.resp.out.is_empty(), "unwritten output left behind");
         self.resp.out.clear();
-        drop(self.resp.take_file()); // a panicking handler's
         self.resp.trim_capacity();
     }
 
@@ -133,7 +129,7 @@ impl Worker {
                 // a job arrives with its batch framed; later batches come from `progress`
                 if !c.input.batch.is_empty() {
                     self.answer(&mut c, pool);
-                    let file = self.file.take();
+                    let file = self.resp.take_file(); // what the last response sends after its head
                     if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
                         return shared.close(slot, &mut c);
                     }
@@ -274,15 +270,12 @@ impl Worker {
                         self.resp.ctx.keep_alive = false;
                     }
                     self.resp.finish();
-                    // A large file body leaves from the connection's output after this head;
-                    // the rest of the batch is answered once it is out (responses leave in
-                    // order).
-                    self.file = self.resp.take_file();
                     if !self.resp.ctx.keep_alive || self.resp.wants_close() {
                         c.close_after = true;
                     }
                 }
                 Err(panic) => {
+                    drop(self.resp.take_file()); // its head was never encoded
                     shared.counters.panics.fetch_add(1, Relaxed);
                     let msg = panic
                         .downcast_ref::<&str>()
@@ -307,7 +300,9 @@ impl Worker {
             if c.close_after {
                 break;
             }
-            if self.file.is_some() {
+            if self.resp.has_file() {
+                // A large file body leaves from the connection's output after this head; the
+                // rest of the batch is answered once it is out (responses leave in order).
                 break;
             }
             if self.resp.out.len() > OUT_HIGH_WATER {
@@ -319,7 +314,7 @@ impl Worker {
                 }
             }
         }
-        if self.file.is_some() && !c.close_after {
+        if self.resp.has_file() && !c.close_after {
             c.input.batch.drain(..answered as usize);
         } else {
             c.input.batch.clear();
@@ -337,7 +332,7 @@ impl Worker {
         }
         // a bad request after the batch is answered after a file body too, when it is out
         // (`Input::advance` reports it once the batch is empty)
-        if self.file.is_some() && !c.close_after {
+        if self.resp.has_file() && !c.close_after {
             return;
         }
         if let Some(e) = c.input.error.take() {
