@@ -159,6 +159,7 @@ impl Fd {
 /// `..` or by a symlink, including an absolute symlink even when it points back inside, and
 /// `/proc` magic links (`ELOOP`). No window between a check and the open. `ENOSYS` before
 /// Linux 5.6. `O_NONBLOCK`, so a FIFO cannot block the caller.
+#[cfg(feature = "fs")]
 pub(crate) fn open_beneath(dir: RawFd, rel: &std::path::Path) -> io::Result<std::fs::File> {
     use std::os::fd::FromRawFd;
     use std::os::unix::ffi::OsStrExt;
