@@ -32,6 +32,8 @@ mod send;
 
 use crate::{Error, Handler, HandlerResult, Request, Response};
 use send::Options;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Serves the files below a directory, like nginx's `root` or tower-http's `ServeDir`.
@@ -179,41 +181,59 @@ impl Dir {
             Err(path::Refused::Outside) => return Err(Error::not_found("Not Found")),
         };
         let want = Wanted { rel: &rel, dir: wants_dir, file_ok: !wants_dir || rest.is_empty() };
-        match self.serve_beneath(req, resp, &want) {
-            Some(answered) => answered,
-            None => self.serve_canonical(req, resp, &want),
+        // The fast way: each open one `openat2(RESOLVE_BENEATH)` below the root, which the
+        // kernel keeps from leaving it. Where that refuses what may still be allowed (an
+        // absolute symlink, a kernel without openat2), the portable way decides:
+        // canonicalize (resolving every symlink) and check the result is below the root.
+        let root = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(&self.root);
+        let root = root.map_err(|e| send::open_error(e, &self.root))?;
+        let beneath = |p: &Path| -> Result<send::Opened, Option<Error>> {
+            let opened = crate::sys::open_beneath(root.as_raw_fd(), p).and_then(|file| {
+                let meta = file.metadata()?;
+                Ok(send::Opened { file, meta })
+            });
+            opened.map_err(|e| match e.raw_os_error() {
+                Some(libc::EXDEV | libc::ENOSYS | libc::ELOOP) => None,
+                _ => Some(send::open_error(e, p)),
+            })
+        };
+        if let Some(answered) = self.answer(req, resp, &want, &beneath) {
+            return answered;
         }
+        let canonical_root = std::fs::canonicalize(&self.root).map_err(|e| send::open_error(e, &self.root))?;
+        let canonical = |p: &Path| -> Result<send::Opened, Option<Error>> {
+            match path::inside(&canonical_root, &canonical_root.join(p)) {
+                Ok(Some(real)) => send::open(&real).map_err(|e| Some(send::open_error(e, p))),
+                Ok(None) => Err(Some(Error::not_found("Not Found"))), // a symlink out of the root
+                Err(e) => Err(Some(send::open_error(e, p))),
+            }
+        };
+        if let Some(answered) = self.answer(req, resp, &want, &canonical) {
+            return answered;
+        }
+        // what is left: a directory without an index, to be listed
+        let real = path::inside(&canonical_root, &canonical_root.join(&rel)).ok().flatten();
+        let real = real.ok_or_else(|| Error::not_found("Not Found"))?;
+        listing::write(&real, req.path(), resp).map_err(|e| send::open_error(e, &rel))
     }
 
-    /// The fast path: every open is one `openat2(RESOLVE_BENEATH)` below the root, which the
-    /// kernel keeps from leaving it. `None` where that refuses what may still be allowed (an
-    /// absolute symlink, a kernel without openat2) or for a listing: the canonical path
-    /// decides then.
-    fn serve_beneath(&self, req: &Request, resp: &mut Response, want: &Wanted) -> Option<Result<(), Error>> {
-        use std::os::fd::AsRawFd;
-        use std::os::unix::fs::OpenOptionsExt;
-        let root = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(&self.root);
-        let root = match root {
-            Ok(r) => r,
-            Err(e) => return Some(Err(send::open_error(e, &self.root))),
-        };
-        let fallback = |e: &std::io::Error| matches!(e.raw_os_error(), Some(libc::EXDEV | libc::ENOSYS | libc::ELOOP));
-        let open = |p: &Path| -> Result<send::Opened, std::io::Error> {
-            let file = crate::sys::open_beneath(root.as_raw_fd(), p)?;
-            let meta = file.metadata()?;
-            Ok(send::Opened { file, meta })
-        };
+    /// Answers `want` through `open` (a way to open a path below the root; `Err(None)` when
+    /// it cannot decide). `None` when `open` could not decide, or for a directory to list.
+    fn answer(&self, req: &Request, resp: &mut Response, want: &Wanted, open: Open) -> Option<Result<(), Error>> {
         let main = match open(want.rel) {
             Ok(m) => m,
-            Err(e) if fallback(&e) => return None,
-            Err(e) => return Some(Err(send::open_error(e, want.rel))),
+            Err(None) => return None,
+            Err(Some(e)) => return Some(Err(e)),
         };
-        let sibling = |suffix: &str| open(&send::with_suffix(want.rel, suffix)).ok();
+        let sibling_of = |p: &Path| {
+            let p = p.to_path_buf();
+            move |suffix: &str| open(&send::with_suffix(&p, suffix)).ok()
+        };
         if main.meta.is_file() {
             if !want.file_ok {
                 return Some(Err(Error::not_found("Not Found"))); // `file.txt/`
             }
-            return Some(send::send(req, resp, main, want.rel, &sibling, &self.options));
+            return Some(send::send(req, resp, main, want.rel, &sibling_of(want.rel), &self.options));
         }
         if !main.meta.is_dir() {
             return Some(Err(Error::not_found("Not Found"))); // a FIFO, a device
@@ -226,10 +246,9 @@ impl Dir {
             let at = want.rel.join(index);
             match open(&at) {
                 Ok(m) if m.meta.is_file() => {
-                    let sibling = |suffix: &str| open(&send::with_suffix(&at, suffix)).ok();
-                    return Some(send::send(req, resp, m, Path::new(index), &sibling, &self.options));
+                    return Some(send::send(req, resp, m, Path::new(index), &sibling_of(&at), &self.options))
                 }
-                Err(e) if fallback(&e) => return None,
+                Err(None) => return None,
                 _ => {}
             }
         }
@@ -238,50 +257,10 @@ impl Dir {
         }
         Some(Err(Error::not_found("Not Found")))
     }
-
-    /// The portable path: canonicalize (resolving every symlink) and check the result is
-    /// still below the canonical root.
-    fn serve_canonical(&self, req: &Request, resp: &mut Response, want: &Wanted) -> Result<(), Error> {
-        let root = std::fs::canonicalize(&self.root).map_err(|e| send::open_error(e, &self.root))?;
-        let open_inside = |p: &Path| -> Result<send::Opened, Error> {
-            match path::inside(&root, p) {
-                Ok(Some(real)) => send::open(&real).map_err(|e| send::open_error(e, want.rel)),
-                Ok(None) => Err(Error::not_found("Not Found")), // a symlink out of the root
-                Err(e) => Err(send::open_error(e, want.rel)),
-            }
-        };
-        let asked = root.join(want.rel);
-        let main = open_inside(&asked)?;
-        if main.meta.is_file() {
-            if !want.file_ok {
-                return Err(Error::not_found("Not Found"));
-            }
-            let sibling = |suffix: &str| open_inside(&send::with_suffix(&asked, suffix)).ok();
-            return send::send(req, resp, main, want.rel, &sibling, &self.options);
-        }
-        if !main.meta.is_dir() {
-            return Err(Error::not_found("Not Found"));
-        }
-        if !want.dir {
-            redirect_to_dir(req, resp);
-            return Ok(());
-        }
-        if let Some(index) = &self.index {
-            let at = asked.join(index);
-            if let Ok(m) = open_inside(&at) {
-                if m.meta.is_file() {
-                    let sibling = |suffix: &str| open_inside(&send::with_suffix(&at, suffix)).ok();
-                    return send::send(req, resp, m, Path::new(index), &sibling, &self.options);
-                }
-            }
-        }
-        if self.listing {
-            let real = path::inside(&root, &asked).ok().flatten().ok_or_else(|| Error::not_found("Not Found"))?;
-            return listing::write(&real, req.path(), resp).map_err(|e| send::open_error(e, want.rel));
-        }
-        Err(Error::not_found("Not Found"))
-    }
 }
+
+/// A way to open a path below a [`Dir`]'s root: `Err(None)` when this way cannot decide.
+type Open<'a> = &'a dyn Fn(&Path) -> Result<send::Opened, Option<Error>>;
 
 /// What a request asks of a [`Dir`], once its path is known to stay inside.
 struct Wanted<'a> {
