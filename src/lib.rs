@@ -17,6 +17,8 @@
 //!   timeouts and returns a [`ServerHandle`] with [`stats`](ServerHandle::stats) and a graceful
 //!   [`shutdown`](ServerHandle::shutdown) callable from any thread;
 //!   [`Builder::bind_unix`] serves over a Unix domain socket instead of TCP.
+//! - Cargo feature `fs`: `fs::Dir` and `fs::File` serve static files (ranges, conditional
+//!   requests, `sendfile` without holding a worker).
 //! - Cargo feature `signals`: [`ServerHandle`]`::shutdown_on_signals`, a graceful shutdown on
 //!   SIGINT/SIGTERM.
 //! - Cargo features `compress` (gzip, deflate) and `brotli` (br): the `compress::Compress`
@@ -46,6 +48,8 @@ pub mod compress;
 mod cookies;
 mod error;
 mod form;
+#[cfg(feature = "fs")]
+pub mod fs;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;

@@ -354,21 +354,7 @@ fn nginx_many_threads_share_the_pool() {
 /// test; `None` (after saying why) without Go. Built first and run directly, so the process
 /// the test kills is the server itself (`go run` would leave its child running).
 fn go_server() -> Option<(KillOnDrop, SocketAddr)> {
-    if !Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIP: go is not installed (scripts/test.sh installs golang-go)");
-        return None;
-    }
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let exe = format!("{dir}/target/go-interop-server");
-    let built = Command::new("go")
-        .args(["build", "-o", &exe, "tests/go/server/server.go"])
-        .current_dir(dir)
-        .env("GO111MODULE", "off")
-        .env("GOCACHE", format!("{dir}/target/go-cache"))
-        .env("GOFLAGS", "")
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(built, "cannot build tests/go/server/server.go");
+    let exe = common::go_build("tests/go/server/server.go", "go-interop-server")?;
     let mut child = Command::new(&exe).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
