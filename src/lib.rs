@@ -41,6 +41,7 @@ pub mod client;
 mod cookies;
 mod error;
 mod form;
+mod forwarded;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;
@@ -56,6 +57,8 @@ mod interop;
 mod json;
 pub mod middleware;
 pub mod multipart;
+mod network;
+mod proxy;
 #[cfg(feature = "router")]
 mod router;
 pub(crate) mod server;
@@ -74,6 +77,8 @@ pub use http::request::{Request, Version};
 pub use http::response::{IntoStatus, InvalidHeaderName, Response};
 #[cfg(feature = "http")]
 pub use interop::{from_http, FromHttp};
+pub use network::{Network, NetworkParseError};
+pub use proxy::ProxyHeader;
 #[cfg(feature = "router")]
 pub use router::Router;
 pub use server::{drain::DrainReport, serve, serve_handler, Builder, Server, ServerHandle, Stats};
