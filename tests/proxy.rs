@@ -264,3 +264,31 @@ fn behind_proxy_protocol_the_header_source_is_the_peer_that_must_be_trusted() {
     assert!(untrusted.starts_with("203.0.113.7:41000 127.0.0.1 203.0.113.7 "), "{untrusted}");
     h.shutdown();
 }
+
+/// `SHOCKWAVE_PROXY_PROTOCOL=1` makes examples/echo and examples/hello require the header,
+/// and echo's `"remote"` is the client the header names.
+#[test]
+fn the_examples_take_proxy_protocol_from_the_environment() {
+    use std::io::BufRead;
+    for (name, want) in [("echo", "\"remote\": \"203.0.113.7:41000\"}"), ("hello", "Hello, World!")] {
+        let mut child = common::KillOnDrop(
+            std::process::Command::new(common::example(name))
+                .arg("127.0.0.1:0")
+                .env("SHOCKWAVE_PROXY_PROTOCOL", "1")
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let mut line = String::new();
+        std::io::BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let addr: std::net::SocketAddr =
+            line.split("http://").nth(1).unwrap().trim().trim_end_matches('/').parse().unwrap();
+        let mut c = Client::connect(addr);
+        c.send(&[b"PROXY TCP4 203.0.113.7 192.0.2.1 41000 443\r\n".to_vec(), GET.to_vec()].concat());
+        let text = c.read_response().text();
+        assert!(text.trim_end().ends_with(want), "{name}: {text}");
+        let mut plain = Client::connect(addr);
+        let _ = plain.try_send(GET);
+        refused(&mut plain, name);
+    }
+}
