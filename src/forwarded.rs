@@ -374,9 +374,11 @@ mod tests {
     }
 
     /// `(headers, peer, client_ip, proto, host)`.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+
     #[test]
     fn forwarding_table() {
-        let cases: &[(&[(&str, &str)], &str, &str, Option<&str>, Option<&str>)] = &[
+        let cases: &[Case] = &[
             (&[], "10.0.0.1", "10.0.0.1", None, None),
             (&[("X-Forwarded-For", "203.0.113.7")], "10.0.0.1", "203.0.113.7", None, None),
             (&[("X-Forwarded-For", "203.0.113.7")], "192.0.2.1", "192.0.2.1", None, None),

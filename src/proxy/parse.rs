@@ -202,7 +202,8 @@ mod tests {
         v6.extend_from_slice(&[0xa0, 0x28, 0x01, 0xbb]);
         let mut v4_tlv = v4.to_vec();
         v4_tlv.extend_from_slice(b"\x01\x00\x02h2\x04\x00\x00\x05\x00\x03abc");
-        let cases: Vec<(Vec<u8>, u8, Option<SocketAddr>, Option<SocketAddr>)> = vec![
+        type Case = (Vec<u8>, u8, Option<SocketAddr>, Option<SocketAddr>); // header, version, source, destination
+        let cases: Vec<Case> = vec![
             (
                 b"PROXY TCP4 203.0.113.7 192.0.2.1 41000 443\r\n".to_vec(),
                 1,
