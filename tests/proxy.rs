@@ -292,3 +292,19 @@ fn the_examples_take_proxy_protocol_from_the_environment() {
         refused(&mut plain, name);
     }
 }
+
+#[test]
+fn a_header_that_never_ends_times_out_without_an_http_answer() {
+    let h = start(
+        Server::builder().pollers(1).workers(2).proxy_protocol(true).read_header_timeout(Duration::from_millis(200)),
+        who,
+    );
+    for part in [&b"PROXY TCP4 203.0.113.7"[..], &V2_SIG[..5], &b""[..]] {
+        let before = h.stats().timeouts;
+        let mut c = Client::connect(h.local_addr());
+        c.send(part);
+        refused(&mut c, "a header that never ends");
+        common::wait_until(|| h.stats().timeouts > before);
+    }
+    h.shutdown();
+}

@@ -193,10 +193,16 @@ impl Conn {
     }
 
     /// Queues the server's own error answer (for the request the server would answer next)
-    /// and ends the connection after it.
+    /// and ends the connection after it. Before its PROXY header (a header timeout) the peer
+    /// may not speak HTTP: it is closed without an answer.
     pub(crate) fn reject(&mut self, status: u16, reason: &str, sh: &Shared, pool: &BufPool, scratch: &mut Vec<u8>) {
-        scratch.clear();
         let cfg = &sh.cfg;
+        if self.input.proxy_due && cfg.proxy_protocol {
+            log::debug!("closing the connection from {}: {reason} (no PROXY header yet)", self.peer);
+            self.close_after = true;
+            return;
+        }
+        scratch.clear();
         encode_error(
             scratch,
             status,

@@ -478,7 +478,8 @@ impl Builder {
     /// oversized header: v1 over 107 bytes, v2 over 4 KiB, or one cut short by the peer
     /// closing) is closed without an HTTP answer, counted in
     /// [`Stats::rejected_invalid`], and logged at debug level. The header may arrive in
-    /// pieces; it counts against [`read_header_timeout`](Self::read_header_timeout). Turn
+    /// pieces, within [`read_header_timeout`](Self::read_header_timeout) (else the
+    /// connection is closed, without a `408`, and counted in [`Stats::timeouts`]). Turn
     /// it on only for a listener that nothing but the load balancer can reach: anyone who can
     /// connect can claim any address. [`proxy_protocol_from`](Self::proxy_protocol_from)
     /// enforces that. [`max_connections_per_ip`](Self::max_connections_per_ip) still counts
@@ -514,8 +515,8 @@ impl Builder {
 
     /// Require a PROXY protocol header (turns on [`proxy_protocol`](Self::proxy_protocol))
     /// and accept connections only from peers in `networks`: the load balancers. A connection
-    /// from any other peer is closed before anything it sent is read, whether or not it sends
-    /// a header: on a PROXY listener an unknown peer is a misconfiguration or an attack, and
+    /// from any other peer is closed without an answer and without anything it sent being
+    /// interpreted, whether or not it sends a header: on a PROXY listener an unknown peer is a misconfiguration or an attack, and
     /// serving it as plain HTTP would let it pass for the load balancer's clients. Counted in
     /// [`Stats::rejected_invalid`] and logged at debug level. Over a Unix socket
     /// ([`bind_unix`](Self::bind_unix)) the peer is `0.0.0.0`.
