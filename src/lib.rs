@@ -22,6 +22,10 @@
 //! - [`Request`] is a zero-copy view of one request (method, target, headers, the whole body
 //!   with [`Request::body`], or a streaming [`BodyReader`]); [`Response`] collects status,
 //!   headers and body, and streams when written through [`std::io::Write`].
+//! - Behind a load balancer: [`Builder::proxy_protocol`] reads the PROXY protocol (v1/v2) header
+//!   each connection begins with ([`Request::proxy`], [`Request::peer_addr`]), and
+//!   [`Builder::trust_forwarded_from`] believes `Forwarded` / `X-Forwarded-*` from the
+//!   [`Network`]s named ([`Request::client_ip`]).
 //! - Malformed requests, oversized ones, slow clients and overload are answered by the server
 //!   itself (400, 413, 414, 431, 501, 505, 408, 503) and never reach the handler; a panicking
 //!   handler yields a 500 and the server carries on.
