@@ -154,6 +154,7 @@ impl RequestEncoder {
             &r.headers,
             &Outgoing::Empty,
             Some("shockwave/0.1.0"),
+            None,
         );
         self.out.len()
     }

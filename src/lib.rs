@@ -17,8 +17,13 @@
 //!   timeouts and returns a [`ServerHandle`] with [`stats`](ServerHandle::stats) and a graceful
 //!   [`shutdown`](ServerHandle::shutdown) callable from any thread;
 //!   [`Builder::bind_unix`] serves over a Unix domain socket instead of TCP.
+//! - Cargo feature `fs`: `fs::Dir` and `fs::File` serve static files (ranges, conditional
+//!   requests, `sendfile` without holding a worker).
 //! - Cargo feature `signals`: [`ServerHandle`]`::shutdown_on_signals`, a graceful shutdown on
 //!   SIGINT/SIGTERM.
+//! - Cargo features `compress` (gzip, deflate) and `brotli` (br): the `compress::Compress`
+//!   middleware, request-body decoding, and a client that asks for and decodes compressed
+//!   responses.
 //! - [`Request`] is a zero-copy view of one request (method, target, headers, the whole body
 //!   with [`Request::body`], or a streaming [`BodyReader`]); [`Response`] collects status,
 //!   headers and body, and streams when written through [`std::io::Write`].
@@ -41,11 +46,15 @@ pub(crate) mod sys;
 
 pub(crate) mod buf;
 pub mod client;
+#[cfg(any(feature = "compress", feature = "brotli"))]
+pub mod compress;
 #[cfg(feature = "cookies")]
 mod cookies;
 mod error;
 mod form;
 mod forwarded;
+#[cfg(feature = "fs")]
+pub mod fs;
 #[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzz;

@@ -68,6 +68,20 @@ impl Fd {
         .map(|n| n as usize)
     }
 
+    /// One `sendfile(2)` of up to `count` bytes of `file` from `*offset` to the socket, which
+    /// advances `*offset` by what was sent (the file's own position is left alone).
+    /// `WouldBlock` when the socket is full.
+    pub(crate) fn sendfile(self, file: RawFd, offset: &mut u64, count: usize) -> io::Result<usize> {
+        let mut off = i64::try_from(*offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        let n = syscall!(
+            // SAFETY: `off` is a live off_t the kernel updates; both descriptors are open (the
+            // socket by the type docs, `file` by the caller's borrow of its `File`).
+            unsafe { libc::sendfile(self.0, file, &mut off, count) }
+        )? as usize;
+        *offset = off as u64;
+        Ok(n)
+    }
+
     /// Waits until the socket is readable (`write == false`) or writable, or `deadline` passes.
     pub(crate) fn wait(self, write: bool, deadline: Instant) -> io::Result<()> {
         loop {
@@ -138,6 +152,32 @@ impl Fd {
         // SAFETY: plain call on an open fd; failure (already closed by the peer) is harmless.
         let _ = syscall!(unsafe { libc::shutdown(self.0, libc::SHUT_WR) });
     }
+}
+
+/// Opens `rel` (a relative path) below directory `dir` for reading, in one `openat2(2)` with
+/// `RESOLVE_BENEATH`: the kernel refuses (`EXDEV`) any resolution that would leave `dir`, by
+/// `..` or by a symlink, including an absolute symlink even when it points back inside, and
+/// `/proc` magic links (`ELOOP`). No window between a check and the open. `ENOSYS` before
+/// Linux 5.6. `O_NONBLOCK`, so a FIFO cannot block the caller.
+#[cfg(feature = "fs")]
+pub(crate) fn open_beneath(dir: RawFd, rel: &std::path::Path) -> io::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let rel = if rel.as_os_str().is_empty() { std::path::Path::new(".") } else { rel };
+    let c =
+        std::ffi::CString::new(rel.as_os_str().as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: open_how is plain integers, for which all zeroes is valid (and what the kernel
+    // wants in fields this code does not set).
+    let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+    how.flags = (libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC) as u64;
+    how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+    let fd = syscall!(
+        // SAFETY: `c` is a NUL-terminated path and `how` a valid open_how, both live for the
+        // call, whose size we pass; a bad `dir` fails with EBADF.
+        unsafe { libc::syscall(libc::SYS_openat2, dir, c.as_ptr(), &how, std::mem::size_of::<libc::open_how>()) }
+    )?;
+    // SAFETY: the kernel just returned this descriptor: it is open and owned by nobody else.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd as RawFd) })
 }
 
 /// Lets the kernel keep a new connection on listener `fd` until its first bytes arrive, for at

@@ -183,6 +183,12 @@ impl TestRequest {
         req.trust = self.trust;
         handler.handle(&req, &mut resp);
         resp.finish();
+        if let Some(mut file) = resp.take_file() {
+            // what the connection's output would send after the head
+            if let Err(e) = file.read_all_into(&mut resp.out) {
+                panic!("reading the response's file body failed: {e}");
+            }
+        }
         TestResponse::parse(std::mem::take(&mut resp.out))
     }
 }

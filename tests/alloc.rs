@@ -185,3 +185,75 @@ fn client_send_into_allocates_nothing() {
     assert_eq!(client.connections_opened(&base), 1, "one keep-alive connection throughout");
     server.shutdown();
 }
+
+/// Feature `compress`: what a compressed response costs in allocations, server side, once
+/// warm (the raw client here allocates nothing). gzip reuses its worker's deflater and
+/// buffers: nothing per response; brotli (feature `brotli`) builds its encoder per response.
+#[cfg(feature = "compress")]
+#[test]
+fn compressed_responses_allocations() {
+    use shockwave::compress::Compress;
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    static BODY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let body =
+        BODY.get_or_init(|| (0..2500).flat_map(|i| format!("{{\"id\":{i:05},\"ok\":true}},").into_bytes()).collect());
+    let app = shockwave::middleware::wrap(
+        |req: &Request, resp: &mut Response| {
+            resp.set_content_type("application/json");
+            if req.path() == "/stream" {
+                let _ = resp.write_all(BODY.get().unwrap());
+                let _ = resp.flush();
+            } else {
+                resp.write_body(BODY.get().unwrap());
+            }
+        },
+        Compress::new(),
+    );
+    let server = Server::builder().pollers(1).workers(1).bind("127.0.0.1:0").unwrap().start_handler(app).unwrap();
+    let mut c = TcpStream::connect(server.local_addr()).unwrap();
+    let mut buf = vec![0u8; 1 << 20];
+    // one response read whole: its head, then its body by Content-Length or to the last chunk
+    let mut one = |c: &mut TcpStream, req: &[u8]| -> usize {
+        c.write_all(req).unwrap();
+        let mut have = 0;
+        loop {
+            let k = c.read(&mut buf[have..]).unwrap();
+            assert!(k > 0, "server closed");
+            have += k;
+            let Some(e) = find(&buf[..have], b"\r\n\r\n") else { continue };
+            let head = &buf[..e];
+            let len = find(head, b"Content-Length: ").map(|i| {
+                head[i + 16..].iter().take_while(|b| b.is_ascii_digit()).fold(0, |n, &d| n * 10 + usize::from(d - b'0'))
+            });
+            let done = match len {
+                Some(n) => have >= e + 4 + n,
+                None => buf[..have].ends_with(b"\r\n0\r\n\r\n"),
+            };
+            if done {
+                assert!(find(head, b"Content-Encoding: ").is_some());
+                return have - e - 4;
+            }
+        }
+    };
+    let mut cases = vec![("gzip, buffered", &b"GET / HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n"[..])];
+    cases.push(("gzip, streamed", b"GET /stream HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n"));
+    if cfg!(feature = "brotli") {
+        cases.push(("br, buffered", b"GET / HTTP/1.1\r\nHost: a\r\nAccept-Encoding: br\r\n\r\n"));
+    }
+    for (what, req) in cases {
+        for _ in 0..50 {
+            one(&mut c, req);
+        }
+        let (a0, b0) = (ALLOCS.load(SeqCst), BYTES.load(SeqCst));
+        let mut wire = 0;
+        for _ in 0..200 {
+            wire = one(&mut c, req);
+        }
+        let (a, b) = (ALLOCS.load(SeqCst) - a0, BYTES.load(SeqCst) - b0);
+        println!("{what}: {} allocations, {} bytes per response ({} B body -> {wire} B)", a / 200, b / 200, body.len());
+        if what.starts_with("gzip") {
+            assert_eq!(a, 0, "{what}: {a} allocations ({b} bytes) in 200 compressed responses");
+        }
+    }
+    server.shutdown();
+}

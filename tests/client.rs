@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{start, wait_until};
+use common::{start, vm_hwm_kib, wait_until};
 use crossbeam::channel::{bounded, Receiver, Sender};
 use shockwave::client::{Body, Kind, Request, Response};
 use shockwave::{Client, Server, ServerHandle};
@@ -691,11 +691,6 @@ fn response_bodies_read_through_small_buffers() {
 /// Set in the child process that runs the 1 GiB download alone (peak RSS is per process, and
 /// the other tests in this binary allocate as they run).
 const ALONE: &str = "SHOCKWAVE_CLIENT_TEST_ALONE";
-
-fn vm_hwm_kib() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    s.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?.trim().parse().ok()
-}
 
 #[test]
 fn one_gib_download_in_constant_memory() {

@@ -1,7 +1,9 @@
 //! The client against independent servers: Python's `http.server` (HTTP/1.0, one request per
 //! connection), nginx (keep-alive with `keepalive_requests`, static files, `return`, and a
 //! chunked SSI page) started by the test on a free 127.0.0.1 port with a generated config,
-//! and Go's net/http server (chunked with trailers, `Expect: 100-continue`, 307).
+//! and Go's net/http server (chunked with trailers, `Expect: 100-continue`, 307); with feature
+//! `compress`, nginx's `gzip on` and a Python server sending gzip and deflate bodies, decoded
+//! by the client.
 //! `scripts/test.sh` installs python3 and nginx; a test whose server is missing says
 //! "SKIP: …" and returns.
 
@@ -209,6 +211,7 @@ http {{
         root {d}/www;
         location = /ret {{ return 200 "hello from nginx\n"; }}
         location /ssi/ {{ ssi on; default_type text/html; }}
+        location /gz/ {{ gzip on; gzip_types *; gzip_min_length 1; gzip_comp_level 6; gzip_vary on; }}
     }}
 }}
 "#
@@ -351,21 +354,7 @@ fn nginx_many_threads_share_the_pool() {
 /// test; `None` (after saying why) without Go. Built first and run directly, so the process
 /// the test kills is the server itself (`go run` would leave its child running).
 fn go_server() -> Option<(KillOnDrop, SocketAddr)> {
-    if !Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIP: go is not installed (scripts/test.sh installs golang-go)");
-        return None;
-    }
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let exe = format!("{dir}/target/go-interop-server");
-    let built = Command::new("go")
-        .args(["build", "-o", &exe, "tests/go/server/server.go"])
-        .current_dir(dir)
-        .env("GO111MODULE", "off")
-        .env("GOCACHE", format!("{dir}/target/go-cache"))
-        .env("GOFLAGS", "")
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(built, "cannot build tests/go/server/server.go");
+    let exe = common::go_build("tests/go/server/server.go", "go-interop-server")?;
     let mut child = Command::new(&exe).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
@@ -415,4 +404,95 @@ fn go_net_http_server_chunked_trailers_expect_and_redirects() {
         client.send_into(&hello, &mut resp).unwrap();
         assert_eq!((resp.status(), resp.body()), (200, &b"hello"[..]));
     }
+}
+
+/// Feature `compress`: nginx's `gzip on` (chunked gzip of a static file), decoded by the
+/// client as it reads; with the caller's own Accept-Encoding the gzip comes back as sent.
+#[cfg(feature = "compress")]
+#[test]
+fn nginx_gzip_is_decoded_by_the_client() {
+    let text: Vec<u8> =
+        (0..40_000).flat_map(|i| format!("line {i} of a text file nginx gzips\n").into_bytes()).collect();
+    let Some(ngx) = nginx(&[("gz/big.txt", &text), ("gz/small.txt", b"small\n")]) else {
+        println!("SKIP: nginx not installed (scripts/install-deps.sh nginx:nginx-light could not install it)");
+        return;
+    };
+    let url = format!("http://{}/gz/big.txt", ngx.addr);
+    let client = Client::new();
+    for _ in 0..3 {
+        let resp = client.get(&url).unwrap();
+        assert_eq!(resp.header("vary"), Some("Accept-Encoding"));
+        assert_eq!((resp.header("content-encoding"), resp.content_length()), (None, None));
+        assert!(resp.bytes().unwrap() == text, "the decoded file differs");
+    }
+    assert_eq!(client.get(&format!("http://{}/gz/small.txt", ngx.addr)).unwrap().text().unwrap(), "small\n");
+    let req = shockwave::client::Request::get(&url).unwrap().header("Accept-Encoding", "gzip");
+    let resp = client.send(&req).unwrap();
+    assert_eq!((resp.header("content-encoding"), resp.header("transfer-encoding")), (Some("gzip"), Some("chunked")));
+    let raw = resp.bytes().unwrap();
+    assert!(raw.len() < text.len() / 4, "{} bytes", raw.len());
+    assert_eq!(client.connections_opened(&url), 2, "keep-alive across decoded bodies (keepalive_requests 3)");
+}
+
+/// Feature `compress`: a Python server sending gzip (with a length, and close-delimited over
+/// HTTP/1.0 in many writes) and zlib `deflate`; a truncated gzip body is an error.
+#[cfg(feature = "compress")]
+#[test]
+fn python_gzip_and_deflate_bodies_are_decoded() {
+    if !have("python3", "--version") {
+        println!("SKIP: python3 not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let script = r#"
+import gzip, zlib, http.server, sys
+BODY = b"".join(b"python line %d\n" % i for i in range(50000))
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_GET(self):
+        if self.path == "/gzip":
+            z, ce = gzip.compress(BODY), "gzip"
+        elif self.path == "/deflate":
+            z, ce = zlib.compress(BODY), "deflate"
+        elif self.path == "/stream":
+            z, ce = gzip.compress(BODY), "gzip"
+        else:
+            z, ce = gzip.compress(BODY)[:-100], "gzip"
+        self.send_response(200)
+        self.send_header("Content-Encoding", ce)
+        if self.path == "/stream":
+            self.end_headers()
+            for i in range(0, len(z), 1000):
+                self.wfile.write(z[i:i + 1000])
+                self.wfile.flush()
+            return
+        self.send_header("Content-Length", str(len(z)))
+        self.end_headers()
+        self.wfile.write(z)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+    let child = Command::new("python3").args(["-u", "-c", script]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = KillOnDrop(child);
+    let port: u16 = first_line(&mut child.0).expect("the python server's port").trim().parse().unwrap();
+    let want: Vec<u8> = (0..50000).flat_map(|i| format!("python line {i}\n").into_bytes()).collect();
+    let client = Client::new();
+    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    for path in ["/gzip", "/deflate"] {
+        let resp = client.get(&url(path)).unwrap();
+        assert_eq!(resp.content_length(), None, "{path}");
+        assert!(resp.bytes().unwrap() == want, "{path}");
+    }
+    let err = client.get(&url("/truncated")).unwrap().bytes().unwrap_err();
+    assert!(err.to_string().contains("decoding the response body"), "{err}");
+    let mut resp = client.get(&url("/stream")).unwrap();
+    let mut n = 0;
+    let mut buf = [0u8; 1000];
+    loop {
+        match std::io::Read::read(&mut resp, &mut buf).unwrap() {
+            0 => break,
+            k => n += k,
+        }
+    }
+    assert_eq!(n, want.len());
 }

@@ -112,20 +112,8 @@ print("ok")
 
 #[test]
 fn go_net_http_client_gets_correct_answers() {
-    if !Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIPPED: go is not installed (scripts/test.sh installs golang-go)");
-        return;
-    }
     let s = start_default(app);
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new("go")
-        .args(["run", "tests/go/client.go", &format!("http://{}", s.local_addr())])
-        .current_dir(dir)
-        .env("GO111MODULE", "off")
-        .env("GOCACHE", format!("{dir}/target/go-cache"))
-        .env("GOFLAGS", "")
-        .output()
-        .unwrap();
+    let Some(out) = common::go_run("tests/go/client.go", &[&format!("http://{}", s.local_addr())]) else { return };
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
     s.shutdown();
 }

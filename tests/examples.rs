@@ -1,5 +1,6 @@
 //! The examples do what their doc comments (and the README) say, driven by the same `curl`
-//! commands: `api`, `forms` and `todo` over real sockets; `get` prints what `curl -i` does.
+//! commands: `api`, `forms`, `todo` and `compress` over real sockets; `get` prints what `curl -i`
+//! does.
 #![cfg(all(feature = "json", feature = "cookies"))]
 
 mod common;
@@ -171,4 +172,24 @@ fn get_prints_a_response_like_curl_i() {
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8(bad.stderr).unwrap();
     assert!(err.contains("http://127.0.0.1:1/") && err.contains("refused"), "{err}");
+}
+
+/// `compress` answers the curl lines of its doc comment: `/json` compressed (br with every
+/// feature, as curl asks for it first), a gzip upload decoded.
+#[cfg(feature = "compress")]
+#[test]
+fn compress_serves_compressed_json_and_decodes_uploads() {
+    let (_s, a) = run("compress", &[]);
+    let head = curl(&["--compressed", "-D", "-", "-o", "/dev/null", &format!("http://{a}/json")]).to_ascii_lowercase();
+    assert!(head.contains("content-encoding: ") && head.contains("vary: accept-encoding"), "{head}");
+    let body = curl(&["--compressed", &format!("http://{a}/json")]);
+    assert!(body.starts_with(r#"[{"id":0,"name":"user 0""#) && body.ends_with("}]"), "{} bytes", body.len());
+    let up = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "printf 'hello, compressed world' | gzip -c | curl -s --data-binary @- -H 'Content-Encoding: gzip' http://{a}/upload"
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&up.stdout), "23 bytes decoded\n");
 }

@@ -22,6 +22,7 @@ pub(crate) struct Config {
     pub max_body: u64,
     pub dns_ttl: Duration,
     pub user_agent: Option<String>,
+    pub decompress: bool,
 }
 
 /// Per-host connection cap (fasthttp's default is 512; every connection past what the
@@ -60,6 +61,7 @@ impl Default for Config {
             max_body: u64::MAX,
             dns_ttl: Duration::from_secs(30),
             user_agent: Some(concat!("shockwave/", env!("CARGO_PKG_VERSION")).to_owned()),
+            decompress: true,
         }
     }
 }
@@ -261,6 +263,27 @@ impl Builder {
     /// ```
     pub fn user_agent(mut self, ua: Option<&str>) -> Builder {
         self.cfg.user_agent = ua.map(str::to_owned);
+        self
+    }
+
+    /// Whether the client asks for compressed responses and decodes them (default `true`
+    /// with feature `compress` or `brotli`; without them nothing is asked for or decoded).
+    ///
+    /// On, a request that sets no `Accept-Encoding` is sent with `Accept-Encoding: br, gzip,
+    /// deflate` (the codings this build has), and a body the server encoded with one of them
+    /// is decoded as it is read, streaming. Such a response has no `Content-Encoding` or
+    /// `Content-Length` fields any more ([`content_length`](super::Response::content_length)
+    /// is then `None`: the length on the wire is not the length read), and
+    /// [`max_response_body`](Self::max_response_body) bounds the decoded bytes too, so a
+    /// zip bomb fails with [`Kind::TooLarge`](super::Kind::TooLarge). A request that sets its
+    /// own `Accept-Encoding` gets the body as sent, encoded.
+    ///
+    /// ```
+    /// let raw_bytes = shockwave::Client::builder().decompress(false).build();
+    /// # drop(raw_bytes);
+    /// ```
+    pub fn decompress(mut self, on: bool) -> Builder {
+        self.cfg.decompress = on;
         self
     }
 

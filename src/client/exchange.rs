@@ -15,6 +15,7 @@
 
 use super::body::BodyState;
 use super::conn::{Conn, Deadline, Wait};
+use super::decode::Decoding;
 use super::error::{Error, Kind};
 use super::head::{parse_response, BodyKind, Limits, ResponseHead};
 use super::pool::{Checkout, Host};
@@ -111,8 +112,10 @@ impl Client {
                             ));
                         }
                     }
+                    let asked = super::decode::accept_encoding(cfg.decompress, headers).is_some();
+                    let decoding = Decoding::start(asked, resp, &head.body, cfg.max_body);
                     let state = BodyState::new(head.body, &mut resp.trailer);
-                    return Ok(Live { conn, body: state, keep_alive, dl, max_body: cfg.max_body, read: 0 });
+                    return Ok(Live { conn, body: state, keep_alive, dl, max_body: cfg.max_body, read: 0, decoding });
                 }
                 Err(f) => {
                     drop(conn);
@@ -150,7 +153,8 @@ impl Client {
     ) -> Result<(ResponseHead, bool), Failure> {
         let cfg = &self.inner.cfg;
         let send_fail = |w: Wait| Failure { err: w.into_error("sending the request"), nothing_received: true };
-        encode_head(&mut conn.out, method, url, headers, body, cfg.user_agent.as_deref());
+        let ae = super::decode::accept_encoding(cfg.decompress, headers);
+        encode_head(&mut conn.out, method, url, headers, body, cfg.user_agent.as_deref(), ae);
         let expect = headers.flags & HAS_EXPECT_CONTINUE != 0 && !matches!(body, Outgoing::Empty | Outgoing::Bytes([]));
         if let (Outgoing::Bytes(b), false) = (&*body, expect) {
             if b.len() <= COALESCE {
@@ -290,6 +294,7 @@ pub(crate) fn encode_head(
     headers: &Headers,
     body: &Outgoing<'_>,
     ua: Option<&str>,
+    accept_encoding: Option<&str>,
 ) {
     out.clear();
     out.extend_from_slice(method.as_bytes());
@@ -304,6 +309,11 @@ pub(crate) fn encode_head(
     if let (Some(ua), 0) = (ua, headers.flags & HAS_USER_AGENT) {
         out.extend_from_slice(b"User-Agent: ");
         out.extend_from_slice(ua.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(ae) = accept_encoding {
+        out.extend_from_slice(b"Accept-Encoding: ");
+        out.extend_from_slice(ae.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(&headers.lines);

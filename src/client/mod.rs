@@ -27,6 +27,11 @@ mod body;
 mod config;
 mod conn;
 mod connect;
+#[cfg(any(feature = "compress", feature = "brotli"))]
+mod decode;
+#[cfg(not(any(feature = "compress", feature = "brotli")))]
+#[path = "no_decode.rs"]
+mod decode;
 mod error;
 pub(crate) mod exchange;
 pub(crate) mod head;

@@ -150,6 +150,7 @@ pub(crate) const HAS_HOST: u8 = 1;
 pub(crate) const HAS_USER_AGENT: u8 = 2;
 pub(crate) const HAS_EXPECT_CONTINUE: u8 = 4;
 pub(crate) const HAS_CONNECTION_CLOSE: u8 = 8;
+pub(crate) const HAS_ACCEPT_ENCODING: u8 = 16;
 
 /// The flag a header of this name may set (`Expect` and `Connection` only with the values
 /// that matter), 0 for the others.
@@ -159,6 +160,7 @@ fn flag_of(name: &[u8]) -> u8 {
         10 if eq_fold(name, b"user-agent") => HAS_USER_AGENT,
         6 if eq_fold(name, b"expect") => HAS_EXPECT_CONTINUE,
         10 if eq_fold(name, b"connection") => HAS_CONNECTION_CLOSE,
+        15 if eq_fold(name, b"accept-encoding") => HAS_ACCEPT_ENCODING,
         _ => 0,
     }
 }

@@ -8,6 +8,7 @@
 
 use super::body::{BodyError, BodyState};
 use super::conn::{Conn, Deadline};
+use super::decode::Decoding;
 use super::error::{Error, Kind};
 use crate::h1::field::{section_fields, Field, Span};
 use crate::Version;
@@ -21,6 +22,8 @@ pub(crate) struct Live {
     pub dl: Deadline,
     pub max_body: u64,
     pub read: u64,
+    /// The content coding being removed, if any (`Builder::decompress`).
+    pub decoding: Decoding,
 }
 
 /// An HTTP response: status, headers, and a body to read.
@@ -337,6 +340,9 @@ impl Live {
     /// One read of body bytes into `out`; 0 at the end (then the trailer is in `trailer`).
     /// `out` is not empty (`Response::read` answers an empty one itself).
     pub(crate) fn read(&mut self, out: &mut [u8], trailer: &mut Vec<u8>) -> Result<usize, Error> {
+        if self.decoding.is_on() {
+            return self.read_decoded(out, trailer);
+        }
         if let Some(want) = self.body.direct(&self.conn, out.len()) {
             if want >= 4096 {
                 let n =
@@ -358,6 +364,30 @@ impl Live {
         Ok(n)
     }
 
+    /// [`read`](Self::read) through the decoder: compressed bytes are fed to it until it has
+    /// decoded some, or the body ends.
+    fn read_decoded(&mut self, out: &mut [u8], trailer: &mut Vec<u8>) -> Result<usize, Error> {
+        loop {
+            let n = self.decoding.copy_to(out);
+            if n > 0 || self.decoding.is_done() {
+                return Ok(n);
+            }
+            self.feed_decoder(trailer)?;
+        }
+    }
+
+    /// Reads the next compressed bytes into the decoder (the end of the body ends it).
+    fn feed_decoder(&mut self, trailer: &mut Vec<u8>) -> Result<(), Error> {
+        let (s, e) = self.body.fill(&mut self.conn, &self.dl, true).map_err(|e| body_error(e, self.read))?;
+        if s == e {
+            self.take_trailer(trailer);
+            return self.decoding.push(None);
+        }
+        self.decoding.push(Some(&self.conn.buf_mut()[s..e]))?;
+        self.body.consume(&mut self.conn, e - s);
+        self.count(e - s)
+    }
+
     fn take_trailer(&mut self, trailer: &mut Vec<u8>) {
         if let Some(mut dec) = self.body.take_decoder() {
             if let Some(t) = dec.trailer() {
@@ -368,6 +398,15 @@ impl Live {
 
     /// Reads the rest of the body onto the end of `body`.
     pub(crate) fn read_to_end(&mut self, body: &mut Vec<u8>, trailer: &mut Vec<u8>) -> Result<(), Error> {
+        if self.decoding.is_on() {
+            loop {
+                self.decoding.drain_into(body);
+                if self.decoding.is_done() {
+                    return Ok(());
+                }
+                self.feed_decoder(trailer)?;
+            }
+        }
         if let BodyState::Length(left) = self.body {
             // (a length over max_body was refused with the head, in `exchange`)
             // what the server claims, up to 1 MiB: a lying Content-Length costs no more

@@ -3,6 +3,7 @@
 
 pub(crate) mod body;
 pub(crate) mod date;
+pub(crate) mod file_body;
 pub(crate) mod head;
 pub(crate) mod method;
 pub(crate) mod parse;

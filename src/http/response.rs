@@ -10,6 +10,7 @@
 //! set them.
 
 use super::date;
+use super::file_body::{FileBody, INLINE_MAX};
 use crate::error::ErrorPage;
 use crate::h1::write::{push_value, valid_name};
 use crate::h1::{chunked, fmt, status};
@@ -18,6 +19,13 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
+
+// the compression hooks (features `compress`, `brotli`), or no-ops
+#[cfg(any(feature = "compress", feature = "brotli"))]
+mod coding;
+#[cfg(not(any(feature = "compress", feature = "brotli")))]
+#[path = "response/no_coding.rs"]
+mod coding;
 
 /// Bytes a `Write`-streamed body may buffer before a chunk goes out.
 pub(crate) const STREAM_BUFFER: usize = 32 * 1024;
@@ -171,6 +179,8 @@ pub struct Response {
     /// `(line start, name end)` of each line in `headers`.
     lines: Vec<(u32, u32)>,
     body: Vec<u8>,
+    /// A file sent as the body instead of `body` (`fs`).
+    file: Option<Box<FileBody>>,
     declared_len: Option<u64>,
     head_bytes: u64,
     /// Body bytes already streamed out.
@@ -186,6 +196,8 @@ pub struct Response {
     /// own slot (as in fasthttp's header): setting it replaces without scanning the other
     /// lines, and a handler that sets the same type every time only compares the bytes.
     ctype_line: Vec<u8>,
+    /// Compression of this response, and the encoder state kept for the next.
+    coding: coding::Slot,
 }
 
 impl Default for Response {
@@ -202,6 +214,7 @@ impl Response {
             headers: Vec::new(),
             lines: Vec::new(),
             body: Vec::new(),
+            file: None,
             declared_len: None,
             head_bytes: 0,
             streamed: 0,
@@ -211,6 +224,7 @@ impl Response {
             ctx: Ctx::default(),
             ok_prefix: Vec::new(),
             ctype_line: Vec::new(),
+            coding: coding::Slot::default(),
         }
     }
 
@@ -258,11 +272,32 @@ impl Response {
         self.headers.clear();
         self.lines.clear();
         self.body.clear();
+        self.file = None;
         self.declared_len = None;
         self.head_bytes = 0;
         self.streamed = 0;
         self.flags = 0;
         self.stream = Stream::Off;
+        self.coding.reset();
+    }
+
+    /// Makes `file` the body, replacing bytes written so far. The worker sends it after the
+    /// head without holding the handler (`file_body.rs`).
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
+    pub(crate) fn set_file(&mut self, file: FileBody) {
+        self.body.clear();
+        self.head_bytes = 0;
+        self.file = Some(Box::new(file));
+    }
+
+    /// The file body left to send after the head [`finish`](Self::finish) encoded.
+    pub(crate) fn take_file(&mut self) -> Option<Box<FileBody>> {
+        self.file.take()
+    }
+
+    /// Whether a file body waits to be sent after the encoded head.
+    pub(crate) fn has_file(&self) -> bool {
+        self.file.is_some()
     }
 
     /// Body bytes of this response: streamed so far plus pending (0 for a `HEAD` request's
@@ -281,7 +316,11 @@ impl Response {
     /// shockwave::test::request("HEAD", "/").send(&app);
     /// ```
     pub fn bytes_sent(&self) -> u64 {
-        self.streamed + self.body.len() as u64
+        let file = match &self.file {
+            Some(f) if !self.ctx.head && self.body_allowed() => f.len(),
+            _ => 0,
+        };
+        self.streamed + self.body.len() as u64 + file
     }
 
     /// The status code (200 unless set).
@@ -693,7 +732,9 @@ impl Response {
                     fmt::push_u64(out, n);
                     out.extend_from_slice(b"\r\n");
                 }
-                None if self.ctx.minor >= 1 => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+                None if self.ctx.minor >= 1 && !self.ctx.head => {
+                    out.extend_from_slice(b"Transfer-Encoding: chunked\r\n")
+                }
                 None => {}
             }
         }
@@ -707,8 +748,13 @@ impl Response {
 
     /// Encodes the complete response into `out` once the handler has returned.
     pub(crate) fn finish(&mut self) {
+        if self.stream != Stream::Off {
+            self.file = None; // the handler streamed a body after all: that is the body
+        }
         match self.stream {
+            Stream::Off if self.file.is_some() => self.finish_file(),
             Stream::Off => {
+                self.coding_buffered();
                 let len = if self.ctx.head {
                     self.declared_len.unwrap_or(self.head_bytes)
                 } else {
@@ -721,16 +767,18 @@ impl Response {
                     }
                     self.body.len() as u64
                 };
-                self.encode_head(Some(len));
+                self.encode_head(Some(len).filter(|_| !self.coding_unframed()));
                 if self.body_allowed() && !self.ctx.head {
                     self.out.extend_from_slice(&self.body);
                 }
             }
             Stream::Chunked => {
+                self.coding_end_stream();
                 self.chunk_into_out();
                 self.out.extend_from_slice(chunked::LAST_CHUNK);
             }
             Stream::Length { .. } | Stream::UntilClose => {
+                self.coding_end_stream();
                 let _ = self.push_stream_data();
                 let body = std::mem::take(&mut self.body);
                 self.out.extend_from_slice(&body);
@@ -738,6 +786,35 @@ impl Response {
                 self.body.clear();
             }
             Stream::Failed => {}
+        }
+    }
+
+    /// [`finish`](Self::finish) for a file body: a small one is read into `body` and sent as
+    /// bytes; a larger one stays in `file` for the worker, after a head with its length. A
+    /// file that cannot be read becomes a `500` (nothing has been sent yet).
+    fn finish_file(&mut self) {
+        let Some(mut f) = self.file.take() else { return };
+        let len = f.len();
+        if self.ctx.head || !self.body_allowed() {
+            self.encode_head(Some(len));
+        } else if len <= INLINE_MAX {
+            self.body.clear();
+            match f.read_all_into(&mut self.body) {
+                Ok(()) => {
+                    self.encode_head(Some(len));
+                    self.out.extend_from_slice(&self.body);
+                }
+                Err(e) => {
+                    log::error!("reading a file body failed: {e}");
+                    let head = self.ctx.head;
+                    let server = self.ctx.server.clone();
+                    encode_error(&mut self.out, 500, "", server.as_deref(), self.ctx.error_page.as_ref(), head);
+                    self.flags |= CLOSE;
+                }
+            }
+        } else {
+            self.encode_head(Some(len));
+            self.file = Some(f);
         }
     }
 
@@ -764,13 +841,15 @@ impl Response {
         Ok(())
     }
 
-    /// Sends the head (first time) and everything pending; blocks up to the write timeout.
-    fn send_pending(&mut self) -> io::Result<()> {
+    /// Sends the head (first time) and everything pending (`flush`: all a compressing
+    /// encoder holds too); blocks up to the write timeout.
+    fn send_pending(&mut self, flush: bool) -> io::Result<()> {
         let Some(fd) = self.ctx.fd else { return Ok(()) };
         if self.ctx.head || !self.body_allowed() {
             return Ok(());
         }
         if self.stream == Stream::Off {
+            self.coding_start_stream();
             self.stream = match (self.declared_len, self.ctx.minor) {
                 (Some(n), _) => Stream::Length { left: n },
                 (None, 0) => Stream::UntilClose,
@@ -780,6 +859,7 @@ impl Response {
             self.encode_head(len);
             self.ctx.head_sent.store(true, Relaxed);
         }
+        self.coding_stream(flush);
         self.streamed += self.body.len() as u64;
         match self.stream {
             Stream::Chunked => self.chunk_into_out(),
@@ -871,13 +951,13 @@ impl io::Write for Response {
         }
         self.write_body(data);
         if self.body.len() >= STREAM_BUFFER {
-            self.send_pending()?;
+            self.send_pending(false)?;
         }
         Ok(data.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.send_pending()
+        self.send_pending(true)
     }
 }
 

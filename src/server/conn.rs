@@ -10,7 +10,7 @@
 use super::clock::Tick;
 use super::config::Config;
 use super::input::{Advance, Fill, Input, Waiting};
-use super::output::Output;
+use super::output::{Flushed, Output};
 use super::shared::Shared;
 use crate::buf::BufPool;
 use crate::http::response::encode_error;
@@ -131,7 +131,13 @@ impl Conn {
                 let held = self.output.pending_len();
                 match self.output.flush(fd, pool) {
                     Err(_) => return Next::Close,
-                    Ok(false) => {
+                    Ok(Flushed::Yield) => {
+                        // a file body took its turn: the poller drives it again next turn
+                        self.phase = Phase::Writing;
+                        self.deadline = Some(now + cfg.write_timeout);
+                        return Next::Again;
+                    }
+                    Ok(Flushed::Blocked) => {
                         // the write timeout runs while the client takes nothing: from when the
                         // output first waited, or from its last progress (not from any event)
                         if self.phase != Phase::Writing || self.output.pending_len() < held {
@@ -145,7 +151,7 @@ impl Conn {
                         }
                         return Next::Wait;
                     }
-                    Ok(true) => {}
+                    Ok(Flushed::All) => {}
                 }
             }
             if self.close_after {

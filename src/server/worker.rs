@@ -131,10 +131,17 @@ impl Worker {
                 // a job arrives with its batch framed; later batches come from `progress`
                 if !c.input.batch.is_empty() {
                     self.answer(&mut c, pool);
+                    let file = self.resp.take_file(); // what the last response sends after its head
                     if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
                         return shared.close(slot, &mut c);
                     }
-                    c.input.compact(pool);
+                    if let Some(f) = file {
+                        c.output.attach(f); // after its head; `progress` starts sending it
+                    }
+                    // requests after a file response wait in the batch, at their positions
+                    if c.input.batch.is_empty() {
+                        c.input.compact(pool);
+                    }
                 }
                 match c.progress(shared, pool, shared.clock.now(), &mut self.resp.out) {
                     Next::Answer => {}
@@ -280,6 +287,7 @@ impl Worker {
                     }
                 }
                 Err(panic) => {
+                    drop(self.resp.take_file()); // its head was never encoded
                     shared.counters.panics.fetch_add(1, Relaxed);
                     let msg = panic
                         .downcast_ref::<&str>()
@@ -304,6 +312,11 @@ impl Worker {
             if c.close_after {
                 break;
             }
+            if self.resp.has_file() {
+                // A large file body leaves from the connection's output after this head; the
+                // rest of the batch is answered once it is out (responses leave in order).
+                break;
+            }
             if self.resp.out.len() > OUT_HIGH_WATER {
                 if let Some(fd) = fd {
                     if !flush_blocking(&mut self.resp.out, fd, cfg.write_timeout) {
@@ -313,7 +326,11 @@ impl Worker {
                 }
             }
         }
-        c.input.batch.clear();
+        if self.resp.has_file() && !c.close_after {
+            c.input.batch.drain(..answered as usize);
+        } else {
+            c.input.batch.clear();
+        }
         // the socket is the connection's: nothing keeps it past the batch (see `sys::Fd`)
         self.req.fd = None;
         self.resp.ctx.fd = None;
@@ -324,6 +341,11 @@ impl Worker {
         c.input.fields = std::mem::take(&mut self.req.fields);
         if let Some((s, unread)) = left {
             c.input.after_body(s, unread, pool);
+        }
+        // a bad request after the batch is answered after a file body too, when it is out
+        // (`Input::advance` reports it once the batch is empty)
+        if self.resp.has_file() && !c.close_after {
+            return;
         }
         if let Some(e) = c.input.error.take() {
             if !c.close_after {

@@ -194,6 +194,33 @@ pub fn raise_fd_limit() -> u64 {
     r.rlim_cur
 }
 
+/// Peak resident memory of this process (VmHWM), in KiB; `None` where /proc does not say.
+pub fn vm_hwm_kib() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    s.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.trim().strip_suffix("kB")?.trim().parse().ok()
+}
+
+/// Builds the Go program `src` (a path in this crate, standard library only) into
+/// `target/NAME`, offline (GOPATH mode); `None` (after saying why) when Go is not installed.
+pub fn go_build(src: &str, name: &str) -> Option<String> {
+    if !std::process::Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIP: go is not installed (scripts/test.sh installs golang-go)");
+        return None;
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let exe = format!("{dir}/target/{name}");
+    let built = std::process::Command::new("go")
+        .args(["build", "-o", &exe, src])
+        .current_dir(dir)
+        .env("GO111MODULE", "off")
+        .env("GOCACHE", format!("{dir}/target/go-cache"))
+        .env("GOFLAGS", "")
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(built, "cannot build {src}");
+    Some(exe)
+}
+
 /// `body` in the chunked transfer coding, in chunks of 8000 bytes, with the last chunk.
 pub fn chunked(body: &[u8]) -> Vec<u8> {
     let mut raw = Vec::new();
@@ -219,6 +246,27 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `go run FILE ARGS…` from the crate root, as the Go programs under tests/go/ are run
+/// (GOPATH mode, the build cache in target/); `None` (after saying "SKIP") without Go.
+pub fn go_run(file: &str, args: &[&str]) -> Option<std::process::Output> {
+    if !std::process::Command::new("go").arg("version").output().is_ok_and(|o| o.status.success()) {
+        println!("SKIP: go is not installed (scripts/test.sh installs golang-go)");
+        return None;
+    }
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("go")
+        .arg("run")
+        .arg(file)
+        .args(args)
+        .current_dir(dir)
+        .env("GO111MODULE", "off")
+        .env("GOCACHE", format!("{dir}/target/go-cache"))
+        .env("GOFLAGS", "")
+        .output()
+        .unwrap();
+    Some(out)
 }
 
 /// The path of example `name`'s binary, built (or brought up to date) first: `cargo test`

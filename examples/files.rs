@@ -1,0 +1,42 @@
+//! Serves a directory: `cargo run --release --example files --features fs -- DIR` answers
+//! `http://127.0.0.1:8080/` (or `ADDR`) with DIR's files, like nginx with `root DIR` and
+//! `sendfile on`: index.html for directories, `.br`/`.gz` siblings when the client accepts
+//! them, ranges and conditional requests. For the benchmarks (`scripts/bench-files.sh`):
+//! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` set the thread counts.
+//!
+//! ```text
+//! cargo run --release --example files --features fs -- ./public
+//! curl -i localhost:8080/                       # public/index.html
+//! curl -r 0-99 localhost:8080/video.mp4         # 206 Partial Content
+//! ```
+
+use shockwave::fs::Dir;
+use shockwave::Server;
+
+fn main() -> std::io::Result<()> {
+    let Some(dir) = std::env::args().nth(1) else {
+        eprintln!("usage: files DIR   (serves DIR on ADDR, default 127.0.0.1:8080)");
+        std::process::exit(2);
+    };
+    if !std::path::Path::new(&dir).is_dir() {
+        eprintln!("files: {dir} is not a directory");
+        std::process::exit(2);
+    }
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    let mut builder = Server::builder();
+    if let Some(n) = env_usize("SHOCKWAVE_POLLERS") {
+        builder = builder.pollers(n);
+    }
+    if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
+        builder = builder.workers(n);
+    }
+    let server = builder.bind(&addr)?;
+    println!("serving {dir} on http://{}/", server.local_addr());
+    let files = Dir::new(&dir).precompressed(true).cache_control("public, max-age=60");
+    server.start_handler(files)?.join();
+    Ok(())
+}
+
+fn env_usize(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
