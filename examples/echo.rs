@@ -1,9 +1,11 @@
 //! The conformance target: any method and path → `200`, `Content-Type: application/json`, body
-//! `{"method": …, "target": …, "version": …, "headers": [[name, value], …], "body": "…"}` where
-//! header values and the body carry each byte as one latin-1 character. If reading the body
+//! `{"method": …, "target": …, "version": …, "headers": [[name, value], …], "body": "…",
+//! "remote": "IP:PORT"}` where header values and the body carry each byte as one latin-1
+//! character, and `remote` is `Request::remote_addr`. If reading the body
 //! fails → `400` (`413` past the body limit) and the connection closes. Address: first argument, else `ADDR`, else
 //! 127.0.0.1:8080. Deployed, it takes its socket from systemd, drains on SIGTERM and hands over
 //! on SIGUSR2, as `examples/hello` does (`examples/support/deploy.rs`).
+//! `SHOCKWAVE_PROXY_PROTOCOL=1`: connections must begin with a PROXY v1/v2 header.
 
 use shockwave::{Request, Response, Server};
 use std::io::Read;
@@ -14,7 +16,11 @@ mod deploy;
 fn main() -> std::io::Result<()> {
     let addr =
         std::env::args().nth(1).or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let server = deploy::bind(deploy::configure(Server::builder()), &addr)?;
+    let mut builder = Server::builder();
+    if std::env::var("SHOCKWAVE_PROXY_PROTOCOL").is_ok_and(|v| v == "1") {
+        builder = builder.proxy_protocol(true);
+    }
+    let server = deploy::bind(deploy::configure(builder), &addr)?;
     println!("echo server on http://{}/", server.local_addr());
     deploy::run(server.start(echo)?)
 }
@@ -48,6 +54,8 @@ fn echo(req: &Request, resp: &mut Response) {
     }
     out.push_str("], \"body\": ");
     json_str(&mut out, &body);
+    out.push_str(", \"remote\": ");
+    json_str(&mut out, req.remote_addr().to_string().as_bytes());
     out.push_str("}\n");
     resp.set_content_type("application/json");
     resp.write_body(out.as_bytes());

@@ -4,7 +4,8 @@
 //! `SHOCKWAVE_SLEEP_MS` makes requests to paths under `/sleep` wait that long before the
 //! answer, as a handler waiting on a database would (`scripts/bench-blocking.sh`). Deployed
 //! (`examples/deploy/`), it takes its socket from systemd, drains on SIGTERM and hands over on
-//! SIGUSR2: see `examples/support/deploy.rs`.
+//! SIGUSR2: see `examples/support/deploy.rs`. `SHOCKWAVE_PROXY_PROTOCOL=1`: every connection
+//! must begin with a PROXY v1/v2 header.
 
 use shockwave::Server;
 
@@ -22,6 +23,9 @@ fn main() -> std::io::Result<()> {
         builder = builder.workers(n);
     }
     let sleep = std::time::Duration::from_millis(env_usize("SHOCKWAVE_SLEEP_MS").unwrap_or(0) as u64);
+    if std::env::var("SHOCKWAVE_PROXY_PROTOCOL").is_ok_and(|v| v == "1") {
+        builder = builder.proxy_protocol(true);
+    }
     let server = deploy::bind(deploy::configure(builder), &addr)?;
     println!("serving Hello, World! on http://{}/ (pid {})", server.local_addr(), std::process::id());
     let handle = server.start(move |req, resp| {

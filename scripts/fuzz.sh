@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 T=${SECONDS_PER_TARGET:-60}
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(parse_head chunked connection multipart response)
+[ ${#targets[@]} -eq 0 ] && targets=(parse_head chunked connection multipart response proxy)
 for t in "${targets[@]}"; do
     echo "== fuzzing $t for ${T}s"
     log=$(mktemp)

@@ -104,6 +104,7 @@ fn drive(c: &mut Input, input: &[u8], step: usize, pool: &BufPool, cfg: &Config)
                     assert!((400..=505).contains(&e.status));
                     return;
                 }
+                Advance::Refuse(_) => return,
                 Advance::NeedMore => break,
             }
         }
@@ -112,6 +113,62 @@ fn drive(c: &mut Input, input: &[u8], step: usize, pool: &BufPool, cfg: &Config)
         }
     }
     assert!(framed <= input.len() as u64 / 16 + 1, "more requests than bytes allow");
+}
+
+/// Parses `data` as a PROXY protocol header, whole and cut short, and through a connection's
+/// input fed in pieces (sized by the first byte) with the protocol on. A complete header must
+/// read as "not enough yet" when cut anywhere before its end; input that is refused whole is
+/// never accepted cut short; the connection must consume exactly the header, or refuse.
+pub fn proxy(data: &[u8]) {
+    static SHARED: std::sync::OnceLock<(BufPool, Config)> = std::sync::OnceLock::new();
+    let (pool, cfg) = SHARED.get_or_init(|| (BufPool::new(), Config { proxy_protocol: true, ..Config::default() }));
+    let (split, data) = data.split_at(data.len().min(1));
+    let full = crate::proxy::parse::parse(data);
+    let every = (data.len() / 64).max(1);
+    match &full {
+        Ok(Some((h, n))) => {
+            assert!(*n <= data.len());
+            assert_eq!(h.source().is_some(), h.destination().is_some());
+            let tlv_bytes: usize = h.tlvs().map(|(_, v)| 3 + v.len()).sum();
+            assert!(tlv_bytes <= *n);
+            for cut in (0..*n).step_by(every).chain([n - 1]) {
+                assert_eq!(crate::proxy::parse::parse(&data[..cut]), Ok(None), "cut at {cut} of {n}");
+            }
+        }
+        Ok(None) => {}
+        Err(_) => {
+            for cut in (0..data.len()).step_by(every) {
+                assert!(!matches!(crate::proxy::parse::parse(&data[..cut]), Ok(Some(_))), "accepted cut at {cut}");
+            }
+        }
+    }
+    let step = 1 + split.first().map_or(4096, |&b| b as usize % 64);
+    let mut c = Input::new();
+    c.reset();
+    let mut fed = 0;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loop {
+        let n = c.feed(&data[fed..(fed + step).min(data.len())], pool, cfg);
+        fed += n;
+        let a = c.advance(pool, cfg, 0);
+        if let Advance::Refuse(_) = a {
+            assert!(full.is_err(), "refused a header parsed whole: {full:?}");
+            return;
+        }
+        if !c.proxy_due {
+            let (h, len) = full.clone().expect("accepted input refused whole").expect("accepted too early");
+            assert_eq!(c.proxy.as_deref(), Some(&h));
+            assert!(c.pos >= len || !c.batch.is_empty());
+            return;
+        }
+        if n == 0 || fed == data.len() {
+            assert!(matches!(full, Ok(None)), "{full:?} but the input still waits");
+            return;
+        }
+    }));
+    c.release(pool);
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
 }
 
 /// Parses `data` as a `multipart/form-data` body twice, fed in pieces of two sizes: the first
@@ -288,6 +345,13 @@ mod tests {
         }
         super::connection(&many);
         super::connection(b"\x00GET / HTTP/1.1\r\nHost: a\r\n\r\nGARBAGE\r\n\r\n");
+        super::proxy(b"\x00PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        super::proxy(b"\x05PROXY UNKNOWN\r\n");
+        super::proxy(b"\x01PROXY TCP4 1.2.3.4");
+        super::proxy(b"\x02GET / HTTP/1.1\r\n\r\n");
+        super::proxy(
+            b"\x03\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0f\x01\x02\x03\x04\x05\x06\x07\x08\x00\x01\x00\x02\x04\x00\x00",
+        );
         super::multipart(b"\x00\x05\x03--B\r\nContent-Disposition: form-data; name=a\r\n\r\nhi\r\n--B--");
         super::multipart(b"\x04\x01\x01--B\r\nContent-Disposition: form-data; name=a\r\n\r\n01234567890123456789");
         super::response(b"\x00HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");

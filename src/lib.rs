@@ -27,6 +27,10 @@
 //! - [`Request`] is a zero-copy view of one request (method, target, headers, the whole body
 //!   with [`Request::body`], or a streaming [`BodyReader`]); [`Response`] collects status,
 //!   headers and body, and streams when written through [`std::io::Write`].
+//! - Behind a load balancer: [`Builder::proxy_protocol`] reads the PROXY protocol (v1/v2) header
+//!   each connection begins with ([`Request::proxy`], [`Request::peer_addr`]), and
+//!   [`Builder::trust_forwarded_from`] believes `Forwarded` / `X-Forwarded-*` from the
+//!   [`Network`]s named ([`Request::client_ip`]).
 //! - Malformed requests, oversized ones, slow clients and overload are answered by the server
 //!   itself (400, 413, 414, 431, 501, 505, 408, 503) and never reach the handler; a panicking
 //!   handler yields a 500 and the server carries on.
@@ -48,6 +52,7 @@ pub mod compress;
 mod cookies;
 mod error;
 mod form;
+mod forwarded;
 #[cfg(feature = "fs")]
 pub mod fs;
 #[cfg(any(fuzzing, test))]
@@ -65,6 +70,8 @@ mod interop;
 mod json;
 pub mod middleware;
 pub mod multipart;
+mod network;
+mod proxy;
 #[cfg(feature = "router")]
 mod router;
 pub(crate) mod server;
@@ -83,6 +90,8 @@ pub use http::request::{Request, Version};
 pub use http::response::{IntoStatus, InvalidHeaderName, Response};
 #[cfg(feature = "http")]
 pub use interop::{from_http, FromHttp};
+pub use network::{Network, NetworkParseError};
+pub use proxy::ProxyHeader;
 #[cfg(feature = "router")]
 pub use router::Router;
 pub use server::{drain::DrainReport, serve, serve_handler, Builder, Server, ServerHandle, Stats};

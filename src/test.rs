@@ -43,6 +43,7 @@ pub struct TestRequest {
     headers: Vec<(String, Vec<u8>)>,
     body: Vec<u8>,
     remote: SocketAddr,
+    trust: Option<std::sync::Arc<[crate::Network]>>,
 }
 
 /// Starts a test request: `method` and `target` as a client would send them
@@ -66,6 +67,7 @@ pub fn request(method: &str, target: &str) -> TestRequest {
         headers: Vec::new(),
         body: Vec::new(),
         remote: SocketAddr::from(([127, 0, 0, 1], 40000)),
+        trust: None,
     }
 }
 
@@ -116,6 +118,24 @@ impl TestRequest {
         self
     }
 
+    /// Believes forwarding headers from peers in `networks`, as
+    /// [`Builder::trust_forwarded_from`](crate::Builder::trust_forwarded_from) does (default:
+    /// nobody's).
+    ///
+    /// ```
+    /// let resp = shockwave::test::request("GET", "/")
+    ///     .trust_forwarded_from(["127.0.0.1".parse().unwrap()])
+    ///     .header("X-Forwarded-For", "203.0.113.7")
+    ///     .send(&|req: &shockwave::Request, resp: &mut shockwave::Response| {
+    ///         resp.write_body(req.client_ip().to_string());
+    ///     });
+    /// assert_eq!(resp.text(), "203.0.113.7");
+    /// ```
+    pub fn trust_forwarded_from(mut self, networks: impl IntoIterator<Item = crate::Network>) -> TestRequest {
+        self.trust = Some(networks.into_iter().collect());
+        self
+    }
+
     /// The request as it goes on the wire.
     fn encode(&self) -> Vec<u8> {
         let mut raw = Vec::with_capacity(128 + self.body.len());
@@ -152,7 +172,7 @@ impl TestRequest {
     /// ```
     pub fn send<H: Handler + ?Sized>(self, handler: &H) -> TestResponse {
         let raw = self.encode();
-        let (req, mut resp) = match prepare(&raw, self.remote) {
+        let (mut req, mut resp) = match prepare(&raw, self.remote) {
             Ok(pair) => pair,
             Err(e) => {
                 let mut out = Vec::new();
@@ -160,6 +180,7 @@ impl TestRequest {
                 return TestResponse::parse(out);
             }
         };
+        req.trust = self.trust;
         handler.handle(&req, &mut resp);
         resp.finish();
         if let Some(mut file) = resp.take_file() {
@@ -188,6 +209,7 @@ pub(crate) fn prepare(raw: &[u8], remote: SocketAddr) -> Result<(Request, Respon
     req.body = Span(head.end, raw.len() as u32);
     req.head = head;
     req.remote = remote;
+    req.peer = remote;
     let mut resp = Response::with_capacity();
     resp.set_ctx(Ctx {
         head: head.kind == crate::http::method::MethodKind::Head,

@@ -66,7 +66,14 @@ pub struct Request {
     pub(crate) fields: Vec<Field>,
     pub(crate) head: Head,
     pub(crate) body: Span,
+    /// The client: the socket's peer, or the source a PROXY protocol header gave.
     pub(crate) remote: SocketAddr,
+    /// The socket's peer.
+    pub(crate) peer: SocketAddr,
+    /// The connection's PROXY protocol header, if the server requires one.
+    pub(crate) proxy: Option<std::sync::Arc<crate::ProxyHeader>>,
+    /// Peers whose forwarding headers are believed (`Builder::trust_forwarded_from`).
+    pub(crate) trust: Option<std::sync::Arc<[crate::Network]>>,
     /// The connection's socket while a handler runs (none in `shockwave::test`).
     pub(crate) fd: Option<crate::sys::Fd>,
     pub(crate) stream: parking_lot::Mutex<Option<BodyStream>>,
@@ -98,6 +105,9 @@ impl Request {
             head: Head::default(),
             body: Span::default(),
             remote: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            peer: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+            proxy: None,
+            trust: None,
             fd: None,
             stream: parking_lot::Mutex::new(None),
             full: std::sync::OnceLock::new(),
@@ -458,8 +468,12 @@ impl Request {
         }
     }
 
-    /// The client's address; the unspecified address `0.0.0.0:0` for a client connected over a
-    /// Unix domain socket ([`Builder::bind_unix`](crate::Builder::bind_unix)), which has none.
+    /// The client's address: the socket's peer, or with
+    /// [`Builder::proxy_protocol`](crate::Builder::proxy_protocol) the client's address from
+    /// the connection's PROXY header (when it names one). The unspecified address `0.0.0.0:0`
+    /// for a client connected over a Unix domain socket
+    /// ([`Builder::bind_unix`](crate::Builder::bind_unix)), which has none. Behind an HTTP
+    /// reverse proxy, [`client_ip`](Self::client_ip) reads its forwarding headers.
     ///
     /// ```
     /// let resp = shockwave::test::request("GET", "/").send(&|req: &shockwave::Request, resp: &mut shockwave::Response| {
@@ -469,6 +483,37 @@ impl Request {
     /// ```
     pub fn remote_addr(&self) -> SocketAddr {
         self.remote
+    }
+
+    /// The socket's peer, always: with the PROXY protocol, the load balancer's address where
+    /// [`remote_addr`](Self::remote_addr) is the client's. Otherwise the same as
+    /// `remote_addr`.
+    ///
+    /// ```
+    /// let resp = shockwave::test::request("GET", "/").send(&|req: &shockwave::Request, resp: &mut shockwave::Response| {
+    ///     resp.write_body(req.peer_addr().to_string());
+    /// });
+    /// assert_eq!(resp.text(), "127.0.0.1:40000");
+    /// ```
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The PROXY protocol header the connection began with, when the server requires one
+    /// ([`Builder::proxy_protocol`](crate::Builder::proxy_protocol)); the same for every
+    /// request of the connection.
+    ///
+    /// ```
+    /// fn handler(req: &shockwave::Request, resp: &mut shockwave::Response) {
+    ///     match req.proxy().and_then(|p| p.authority()) {
+    ///         Some(sni) => resp.write_body(format!("TLS for {sni}, ended by the load balancer")),
+    ///         None => resp.write_body("no SNI"),
+    ///     }
+    /// }
+    /// assert_eq!(shockwave::test::request("GET", "/").send(&handler).text(), "no SNI");
+    /// ```
+    pub fn proxy(&self) -> Option<&crate::ProxyHeader> {
+        self.proxy.as_deref()
     }
 
     /// Whether the client has gone: it closed the connection or reset it while the handler

@@ -1,6 +1,7 @@
 //! Server configuration: every option, its default, and why that default.
 
 use crate::http::parse::Limits;
+use crate::network::Network;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -82,6 +83,12 @@ pub(crate) struct Config {
     pub drain_timeout: Duration,
     /// The path the server answers itself: 200 while serving, 503 while draining.
     pub health_path: Option<Box<str>>,
+    /// Every connection must begin with a PROXY protocol header (v1 or v2).
+    pub proxy_protocol: bool,
+    /// Peers allowed to send a PROXY header; others are closed (`None`: any peer).
+    pub proxy_from: Option<Arc<[Network]>>,
+    /// Peers whose `Forwarded` / `X-Forwarded-*` headers are believed (`None`: nobody's).
+    pub trust_forwarded: Option<Arc<[Network]>>,
 }
 
 impl Default for Config {
@@ -115,6 +122,9 @@ impl Default for Config {
             drain_delay: Duration::ZERO,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             health_path: None,
+            proxy_protocol: false,
+            proxy_from: None,
+            trust_forwarded: None,
         }
     }
 }

@@ -157,6 +157,13 @@ impl Conn {
             if self.close_after {
                 return self.finish(now, pool);
             }
+            if self.input.proxy_due && cfg.proxy_protocol {
+                if let Some(from) = &cfg.proxy_from {
+                    if !crate::network::any_contains(from, self.peer.ip()) {
+                        return self.refuse("the peer is not in proxy_protocol_from", sh, now, pool);
+                    }
+                }
+            }
             let mut read = false;
             if !self.input.drained && !self.input.eof {
                 read = self.input.fill(fd, pool, cfg) == Fill::Data;
@@ -170,6 +177,9 @@ impl Conn {
                 Advance::Dispatch => return Next::Answer,
                 // The client closed: an incomplete request is dropped without a response
                 // (RFC 9112 §8: it is not complete; never pass it on as one).
+                Advance::NeedMore if self.input.eof && self.input.proxy_due && self.input.pos < self.input.len => {
+                    return self.refuse("the peer closed inside the PROXY header", sh, now, pool);
+                }
                 Advance::NeedMore if self.input.eof => return Next::Close,
                 // the read filled the buffer and stopped short of the socket's end: nothing
                 // will announce the rest (a skip emptied the buffer, or a request continues)
@@ -179,6 +189,7 @@ impl Conn {
                     self.settle(now, cfg);
                     return Next::Wait;
                 }
+                Advance::Refuse(why) => return self.refuse(why, sh, now, pool),
                 Advance::Reject(e) => {
                     sh.counters.rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.reject(e.status, e.reason, sh, pool, scratch);
@@ -188,10 +199,16 @@ impl Conn {
     }
 
     /// Queues the server's own error answer (for the request the server would answer next)
-    /// and ends the connection after it.
+    /// and ends the connection after it. Before its PROXY header (a header timeout) the peer
+    /// may not speak HTTP: it is closed without an answer.
     pub(crate) fn reject(&mut self, status: u16, reason: &str, sh: &Shared, pool: &BufPool, scratch: &mut Vec<u8>) {
-        scratch.clear();
         let cfg = &sh.cfg;
+        if self.input.proxy_due && cfg.proxy_protocol {
+            log::debug!("closing the connection from {}: {reason} (no PROXY header yet)", self.peer);
+            self.close_after = true;
+            return;
+        }
+        scratch.clear();
         encode_error(
             scratch,
             status,
@@ -206,6 +223,16 @@ impl Conn {
         self.input.unread |= self.input.batch.iter().any(|r| r.rest.is_some());
         self.input.batch.clear();
         self.close_after = true;
+    }
+
+    /// Ends a connection that broke the PROXY protocol without an answer (it may not speak
+    /// HTTP, and nothing it sent can be trusted), counted as rejected.
+    fn refuse(&mut self, why: &str, sh: &Shared, now: Tick, pool: &BufPool) -> Next {
+        sh.counters.rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        log::debug!("closing the connection from {}: {why}", self.peer);
+        self.input.proxy_due = false;
+        self.close_after = true;
+        self.finish(now, pool)
     }
 
     /// Sets the phase and deadline of a connection waiting for input.

@@ -15,6 +15,8 @@
 //!   positions of a pending body never move: compaction happens only between batches.
 //! - Nothing after a request that closes the connection is framed (`last`), nor after a framing
 //!   error: those bytes are never interpreted as requests (RFC 9112 §9.6, §11.2).
+//! - With the PROXY protocol on, no request is framed before the PROXY header has been
+//!   consumed (`proxy_due`); the bytes after it in the same read stay in the buffer.
 
 use super::config::Config;
 use crate::buf::{Buf, BufPool, CLASS_SIZES, MAX_POOLED};
@@ -23,8 +25,10 @@ use crate::http::body::{BodyStream, Rest};
 use crate::http::head::{Field, Framing, Head, HeadError, Span};
 use crate::http::method::MethodKind;
 use crate::http::parse::parse_head;
+use crate::proxy::{parse as proxy, ProxyHeader};
 use crate::sys::Fd;
 use std::io;
+use std::sync::Arc;
 
 /// Most requests framed into one batch (bounds the work one dispatch carries).
 pub(crate) const MAX_BATCH: usize = 64;
@@ -66,6 +70,8 @@ pub(crate) enum Advance {
     NeedMore,
     /// The first unanswered request is bad: answer with this and close.
     Reject(HeadError),
+    /// The connection did not begin with a valid PROXY header: close it without an answer.
+    Refuse(&'static str),
 }
 
 /// What [`Input::fill`] found.
@@ -114,6 +120,11 @@ pub(crate) struct Input {
     continue_sent: bool,
     /// `100 Continue` is owed now for the pending request (sent by the connection).
     pub continue_due: bool,
+    /// The PROXY header may still be due: set for each new socket, cleared by the first
+    /// [`advance`](Self::advance) when the server does not use the PROXY protocol.
+    pub proxy_due: bool,
+    /// The connection's PROXY header, once consumed (shared with its requests).
+    pub proxy: Option<Arc<ProxyHeader>>,
 }
 
 impl Input {
@@ -132,6 +143,8 @@ impl Input {
             unread: false,
             continue_sent: false,
             continue_due: false,
+            proxy_due: false,
+            proxy: None,
         }
     }
 
@@ -149,6 +162,8 @@ impl Input {
         self.unread = false;
         self.continue_sent = false;
         self.continue_due = false;
+        self.proxy_due = true;
+        self.proxy = None;
     }
 
     /// Gives the buffer back and forgets everything buffered.
@@ -166,7 +181,7 @@ impl Input {
         match self.pending {
             Pending::Length { .. } | Pending::Chunked { .. } => Waiting::Body,
             Pending::Skip { .. } => Waiting::Skip,
-            Pending::Head { .. } if self.pos < self.len => Waiting::Head,
+            Pending::Head { .. } if self.pos < self.len || self.proxy_due => Waiting::Head,
             Pending::Head { .. } => Waiting::Nothing,
         }
     }
@@ -265,7 +280,9 @@ impl Input {
         let cap = self.buf.capacity();
         let want = match &self.pending {
             Pending::Length { end, .. } => *end,
-            // a head may take up to max_head bytes (+ a little so the parser sees the limit)
+            // a head may take up to max_head bytes (+ a little so the parser sees the limit),
+            // a PROXY header up to its own limit
+            Pending::Head { .. } if self.proxy_due => cap.saturating_mul(4).min(proxy::V2_MAX_PAYLOAD + 1024),
             Pending::Head { .. } => cap.saturating_mul(4).min(cfg.limits.max_head + 1024),
             Pending::Chunked { .. } | Pending::Skip { .. } => cap.saturating_mul(4).min(MAX_POOLED),
         };
@@ -282,6 +299,11 @@ impl Input {
     /// Frames as many complete requests as the buffer holds into `batch`; `served` requests
     /// have been answered on the connection before.
     pub(crate) fn advance(&mut self, pool: &BufPool, cfg: &Config, served: u64) -> Advance {
+        if self.proxy_due {
+            if let Some(a) = self.read_proxy(cfg) {
+                return a;
+            }
+        }
         loop {
             if self.batch.len() >= MAX_BATCH || self.error.is_some() || self.last {
                 break;
@@ -364,6 +386,28 @@ impl Input {
             match self.error.take() {
                 Some(e) => Advance::Reject(e),
                 None => Advance::NeedMore,
+            }
+        }
+    }
+
+    /// Consumes the PROXY header the connection must begin with: `None` once it has (or when
+    /// the server does not use the protocol), else what to do meanwhile.
+    fn read_proxy(&mut self, cfg: &Config) -> Option<Advance> {
+        if !cfg.proxy_protocol {
+            self.proxy_due = false;
+            return None;
+        }
+        if self.pos == self.len {
+            return Some(Advance::NeedMore);
+        }
+        match proxy::parse(&self.buf[self.pos..self.len]) {
+            Ok(None) => Some(Advance::NeedMore),
+            Err(why) => Some(Advance::Refuse(why)),
+            Ok(Some((header, n))) => {
+                self.pos += n;
+                self.proxy = Some(Arc::new(header));
+                self.proxy_due = false;
+                None
             }
         }
     }

@@ -467,6 +467,99 @@ impl Builder {
         self
     }
 
+    /// Require a PROXY protocol header (v1 or v2) at the start of every connection, as sent by
+    /// HAProxy's `send-proxy` / `send-proxy-v2`, nginx's `proxy_protocol on` (stream module)
+    /// and AWS Network Load Balancers. [`Request::remote_addr`] is then the client's address
+    /// from the header (for a v1 `UNKNOWN` or v2 `LOCAL` header, a health check, it stays the
+    /// socket's peer), [`Request::peer_addr`] the load balancer's, and
+    /// [`Request::proxy`] has the rest of the header (v2 TLVs: ALPN, SNI, unique id …).
+    ///
+    /// A connection that does not start with a valid header (plain HTTP, a malformed or
+    /// oversized header: v1 over 107 bytes, v2 over 4 KiB, or one cut short by the peer
+    /// closing) is closed without an HTTP answer, counted in
+    /// [`Stats::rejected_invalid`], and logged at debug level. The header may arrive in
+    /// pieces, within [`read_header_timeout`](Self::read_header_timeout) (else the
+    /// connection is closed, without a `408`, and counted in [`Stats::timeouts`]). Turn
+    /// it on only for a listener that nothing but the load balancer can reach: anyone who can
+    /// connect can claim any address. [`proxy_protocol_from`](Self::proxy_protocol_from)
+    /// enforces that. [`max_connections_per_ip`](Self::max_connections_per_ip) still counts
+    /// socket peers (the load balancer). Default: off.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let handle = shockwave::Server::builder()
+    ///     .proxy_protocol(true)
+    ///     .bind("127.0.0.1:0")?
+    ///     .start(|req, resp| resp.write_body(format!("{} via {}", req.remote_addr(), req.peer_addr().ip())))?;
+    /// let mut lb = std::net::TcpStream::connect(handle.local_addr())?;
+    /// lb.write_all(b"PROXY TCP4 203.0.113.7 192.0.2.1 41000 443\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+    /// let mut answer = String::new();
+    /// lb.read_to_string(&mut answer)?;
+    /// assert!(answer.ends_with("203.0.113.7:41000 via 127.0.0.1"), "{answer}");
+    ///
+    /// let mut plain = std::net::TcpStream::connect(handle.local_addr())?;
+    /// plain.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")?; // no header: closed, no answer
+    /// let mut answer = Vec::new();
+    /// let _ = plain.read_to_end(&mut answer); // (EOF, or a reset if the close races our write)
+    /// assert!(answer.is_empty());
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn proxy_protocol(mut self, on: bool) -> Builder {
+        self.cfg.proxy_protocol = on;
+        if !on {
+            self.cfg.proxy_from = None;
+        }
+        self
+    }
+
+    /// Require a PROXY protocol header (turns on [`proxy_protocol`](Self::proxy_protocol))
+    /// and accept connections only from peers in `networks`: the load balancers. A connection
+    /// from any other peer is closed without an answer and without anything it sent being
+    /// interpreted, whether or not it sends a header: on a PROXY listener an unknown peer is a misconfiguration or an attack, and
+    /// serving it as plain HTTP would let it pass for the load balancer's clients. Counted in
+    /// [`Stats::rejected_invalid`] and logged at debug level. Over a Unix socket
+    /// ([`bind_unix`](Self::bind_unix)) the peer is `0.0.0.0`.
+    ///
+    /// ```
+    /// use shockwave::Network;
+    /// let lbs: Vec<Network> = ["10.0.0.0/8", "fd00::/8"].iter().map(|n| n.parse()).collect::<Result<_, _>>()?;
+    /// let server = shockwave::Server::builder().proxy_protocol_from(lbs).bind("127.0.0.1:0")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn proxy_protocol_from(mut self, networks: impl IntoIterator<Item = crate::Network>) -> Builder {
+        self.cfg.proxy_protocol = true;
+        self.cfg.proxy_from = Some(networks.into_iter().collect());
+        self
+    }
+
+    /// Believe `Forwarded` (RFC 7239) and `X-Forwarded-For` / `-Proto` / `-Host` headers on
+    /// requests whose [`remote_addr`](Request::remote_addr) (the socket's peer, or with
+    /// [`proxy_protocol`](Self::proxy_protocol) the address the PROXY header gave) is in
+    /// `networks`: your reverse proxies. [`Request::client_ip`],
+    /// [`forwarded_proto`](Request::forwarded_proto) and
+    /// [`forwarded_host`](Request::forwarded_host) then report what they say; from any other
+    /// peer the headers are ignored. Default: nobody is trusted.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// let handle = shockwave::Server::builder()
+    ///     .trust_forwarded_from(["127.0.0.0/8".parse()?])
+    ///     .bind("127.0.0.1:0")?
+    ///     .start(|req, resp| resp.write_body(req.client_ip().to_string()))?;
+    /// let mut proxy = std::net::TcpStream::connect(handle.local_addr())?;
+    /// proxy.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n")?;
+    /// let mut answer = String::new();
+    /// proxy.read_to_string(&mut answer)?;
+    /// assert!(answer.ends_with("\r\n203.0.113.7"), "{answer}");
+    /// handle.shutdown();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn trust_forwarded_from(mut self, networks: impl IntoIterator<Item = crate::Network>) -> Builder {
+        self.cfg.trust_forwarded = Some(networks.into_iter().collect());
+        self
+    }
+
     /// Binds the listening sockets, one per poller. Fails with `AddrInUse` when anything else
     /// listens on the port (unless [`reuse_port`](Self::reuse_port) opts in to sharing it); the
     /// error names the address.

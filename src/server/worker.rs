@@ -40,7 +40,9 @@ impl Worker {
             error_page: shared.cfg.error_page.clone(),
             ..Ctx::default()
         });
-        Worker { shared, id, req: Request::empty(), resp }
+        let mut req = Request::empty();
+        req.trust.clone_from(&shared.cfg.trust_forwarded);
+        Worker { shared, id, req, resp }
     }
 
     pub(crate) fn run(mut self, mut parker: Parker) {
@@ -203,7 +205,9 @@ impl Worker {
         let fd = c.fd();
         self.req.buf = std::mem::take(&mut c.input.buf);
         self.req.fields = std::mem::take(&mut c.input.fields);
-        self.req.remote = c.peer;
+        self.req.peer = c.peer;
+        self.req.remote = c.input.proxy.as_ref().and_then(|p| p.source()).unwrap_or(c.peer);
+        self.req.proxy.clone_from(&c.input.proxy);
         self.req.fd = fd;
         // a streamed body the handler left, and what becomes of its rest
         let mut left: Option<(BodyStream, Unread)> = None;
