@@ -16,11 +16,7 @@ mod deploy;
 fn main() -> std::io::Result<()> {
     let addr =
         std::env::args().nth(1).or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let mut builder = Server::builder();
-    if std::env::var("SHOCKWAVE_PROXY_PROTOCOL").is_ok_and(|v| v == "1") {
-        builder = builder.proxy_protocol(true);
-    }
-    let server = deploy::bind(deploy::configure(builder), &addr)?;
+    let server = deploy::bind(deploy::configure(Server::builder()), &addr)?;
     println!("echo server on http://{}/", server.local_addr());
     deploy::run(server.start(echo)?)
 }

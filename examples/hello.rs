@@ -23,9 +23,6 @@ fn main() -> std::io::Result<()> {
         builder = builder.workers(n);
     }
     let sleep = std::time::Duration::from_millis(env_usize("SHOCKWAVE_SLEEP_MS").unwrap_or(0) as u64);
-    if std::env::var("SHOCKWAVE_PROXY_PROTOCOL").is_ok_and(|v| v == "1") {
-        builder = builder.proxy_protocol(true);
-    }
     let server = deploy::bind(deploy::configure(builder), &addr)?;
     println!("serving Hello, World! on http://{}/ (pid {})", server.local_addr(), std::process::id());
     let handle = server.start(move |req, resp| {

@@ -15,9 +15,11 @@ the handler saw the client's own address) while each instance is restarted in tu
   reuseport   a new instance binds the same port with SO_REUSEPORT (SHOCKWAVE_REUSE_PORT=1),
               which steers new connections to itself; then the old one gets SIGTERM and drains
 
-Every instance drains for SHOCKWAVE_DRAIN_DELAY_MS (2.5 s: longer than nginx's upstream
-keepalive_timeout of 1 s and HAProxy's health check's 3 × 300 ms), answering /healthz 503. The
-balancers' settings are the ones examples/deploy/ ships. Readiness comes from the instances'
+The balancers run the configurations examples/deploy/ ships (with other ports), and the
+instances its settings: a drain delay of 5 s (longer than nginx's upstream keepalive_timeout of
+4 s and HAProxy's health check's 300 ms), /healthz answering 503 from the start of a drain, and
+PROXY protocol v2 from HAProxy (the handlers must see the client's address, 127.0.0.1, where
+HAProxy connects from 127.0.0.2). Readiness comes from the instances'
 sd_notify messages (NOTIFY_SOCKET), pids from MAINPID; this script is a child subreaper, so
 instances started by a hand-over are reaped here.
 
@@ -38,7 +40,7 @@ import tempfile
 import threading
 import time
 
-DRAIN_DELAY_MS = 2500
+DRAIN_DELAY_MS = 5000  # as examples/deploy/shockwave@.service sets it
 RESTARTS_PER_INSTANCE = 2
 
 
@@ -230,9 +232,23 @@ class Load:
             t.join()
 
 
+DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "deploy")
+
+
+def shipped(name, listen, ports):
+    """examples/deploy/NAME with its ports (8080 in front, 8081 and 8082 behind) replaced."""
+    text = open(os.path.join(DEPLOY, name)).read()
+    for old, new in (("127.0.0.1:8080", listen), ("127.0.0.1:8081", ports[0]), ("127.0.0.1:8082", ports[1])):
+        if old not in text:
+            raise RuntimeError("examples/deploy/%s no longer has %s" % (name, old))
+        text = text.replace(old, "127.0.0.1:%d" % new)
+    return text
+
+
 def nginx_conf(d, listen, ports):
+    """A whole nginx.conf around the shipped snippet (which goes inside `http`)."""
     user = "user root %s;" % subprocess.check_output(["id", "-gn"], text=True).strip() if os.getuid() == 0 else ""
-    servers = "\n".join("        server 127.0.0.1:%d max_fails=0;" % p for p in ports)
+    snippet = shipped("nginx.conf", listen, ports)
     return f"""{user}
 worker_processes 1;
 pid {d}/nginx.pid;
@@ -245,49 +261,19 @@ http {{
     fastcgi_temp_path {d}/fastcgi_temp;
     uwsgi_temp_path {d}/uwsgi_temp;
     scgi_temp_path {d}/scgi_temp;
-    upstream app {{
-{servers}
-        keepalive 16;
-        keepalive_timeout 1s;
-    }}
-    server {{
-        listen 127.0.0.1:{listen};
-        location / {{
-            proxy_pass http://app;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_next_upstream error timeout;
-        }}
-    }}
+{snippet}
 }}
 """
 
 
-def haproxy_cfg(d, listen, ports, proxy_protocol):
-    send = " send-proxy-v2 check-send-proxy" if proxy_protocol else ""
-    servers = "\n".join("    server s%d 127.0.0.1:%d" % (i, p) for i, p in enumerate(ports))
-    return f"""global
-    log stdout format raw local0 warning
-defaults
-    mode http
-    log global
-    option http-keep-alive
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    retries 3
-    option redispatch
-    retry-on conn-failure empty-response response-timeout
-frontend web
-    bind 127.0.0.1:{listen}
-    default_backend app
-backend app
-    balance roundrobin
-    option httpchk GET /healthz
-    http-check expect status 200
-    default-server check inter 300ms fall 1 rise 1 source 127.0.0.2{send}
-{servers}
-"""
+def haproxy_cfg(listen, ports):
+    """The shipped haproxy.cfg; its connections to the instances come from 127.0.0.2, so a
+    handler that sees 127.0.0.1 got the client's address from the PROXY header."""
+    cfg = shipped("haproxy.cfg", listen, ports)
+    line = "    default-server check"
+    if line not in cfg:
+        raise RuntimeError("examples/deploy/haproxy.cfg no longer has a default-server line")
+    return cfg.replace(line, "    default-server source 127.0.0.2 check", 1)
 
 
 def port_free(p):
@@ -320,7 +306,7 @@ def run_one(args, d, manager, balancer, mechanism, base):
     for p in [listen] + ports:
         if not port_free(p):
             raise RuntimeError("port %d is in use; set ROLLING_BASE_PORT" % p)
-    proxy_protocol = balancer == "haproxy" and args.proxy_protocol
+    proxy_protocol = balancer == "haproxy"  # as examples/deploy/haproxy.cfg speaks it
     env = dict(os.environ, NOTIFY_SOCKET=manager.path, SHOCKWAVE_DRAIN_DELAY_MS=str(DRAIN_DELAY_MS),
                SHOCKWAVE_HEALTH_PATH="/healthz", SHOCKWAVE_POLLERS="2", SHOCKWAVE_WORKERS="8")
     if proxy_protocol:
@@ -336,13 +322,11 @@ def run_one(args, d, manager, balancer, mechanism, base):
         lb = subprocess.Popen(["nginx", "-c", conf, "-g", "daemon off;"], stdout=blog, stderr=blog)
     else:
         conf = os.path.join(d, "haproxy-%s.cfg" % mechanism)
-        open(conf, "w").write(haproxy_cfg(d, listen, ports, proxy_protocol))
+        open(conf, "w").write(haproxy_cfg(listen, ports))
         lb = subprocess.Popen(["haproxy", "-f", conf], stdout=blog, stderr=blog)
     restarts = 0
     try:
         wait_port(listen, lb, balancer)
-        # through HAProxy the connections to the instances come from 127.0.0.2: a handler that
-        # sees 127.0.0.1 got the client's address from the PROXY header
         load = Load(listen, args.threads, "127.0.0.1:" if proxy_protocol else None)
         plan = [inst for _ in range(RESTARTS_PER_INSTANCE) for inst in instances]
         gap = args.duration / (len(plan) + 1)
@@ -378,7 +362,6 @@ def main():
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--balancers", default="nginx,haproxy")
     ap.add_argument("--mechanisms", default="activation,exec,reuseport")
-    ap.add_argument("--proxy-protocol", action="store_true", help="HAProxy sends PROXY v2 headers")
     ap.add_argument("--base-port", type=int, default=int(os.environ.get("ROLLING_BASE_PORT", "18560")),
                     help="three ports from it for each balancer and mechanism")
     ap.add_argument("--summary", help="append the result lines to this file")

@@ -212,3 +212,31 @@ fn which(name: &str) -> Result<std::path::PathBuf, ()> {
         .find(|p| p.exists())
         .ok_or(())
 }
+
+/// The systemd units in `examples/deploy/` as systemd reads them (`systemd-analyze verify`,
+/// which warns about unknown keys, bad values and commands that are not executable): with the
+/// example's real path as the program, for instance 8081.
+#[test]
+fn the_shipped_systemd_units_verify() {
+    let Ok(tool) = which("systemd-analyze") else {
+        eprintln!("skipped: systemd-analyze is not installed (Debian package systemd)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("shockwave-units-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hello = example("hello");
+    let deploy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deploy");
+    let mut units = Vec::new();
+    for kind in ["socket", "service"] {
+        let text = std::fs::read_to_string(deploy.join(format!("shockwave@.{kind}"))).unwrap();
+        assert!(kind == "socket" || text.contains("/usr/local/bin/shockwave-hello"));
+        let text = text.replace("/usr/local/bin/shockwave-hello", hello.to_str().unwrap());
+        let unit = dir.join(format!("shockwave@8081.{kind}"));
+        std::fs::write(&unit, text).unwrap();
+        units.push(unit);
+    }
+    let out = Command::new(tool).args(["verify", "--man=no"]).args(&units).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
+}

@@ -8,7 +8,9 @@
 //! - `SHOCKWAVE_DRAIN_DELAY_MS`: how long a drain keeps accepting (the health path answering
 //!   503) before it stops; `SHOCKWAVE_HEALTH_PATH` (e.g. `/healthz`): the server's own health
 //!   answer; `SHOCKWAVE_REUSE_PORT=1`: bind with `SO_REUSEPORT`, taking the port's new
-//!   connections from an older instance.
+//!   connections from an older instance; `SHOCKWAVE_PROXY_PROTOCOL=1`: every connection must
+//!   begin with a PROXY v1/v2 header (HAProxy `send-proxy-v2`), whose client address the
+//!   handlers see as `remote_addr()`.
 #![allow(dead_code)]
 
 use shockwave::{Builder, Server, ServerHandle};
@@ -25,6 +27,9 @@ pub fn configure(mut builder: Builder) -> Builder {
     if std::env::var("SHOCKWAVE_REUSE_PORT").is_ok_and(|v| v == "1") {
         builder = builder.reuse_port(true);
     }
+    if std::env::var("SHOCKWAVE_PROXY_PROTOCOL").is_ok_and(|v| v == "1") {
+        builder = builder.proxy_protocol(true);
+    }
     builder
 }
 
@@ -33,10 +38,13 @@ pub fn bind(builder: Builder, addr: &str) -> std::io::Result<Server> {
     builder.bind_or_inherit(addr)
 }
 
-/// Serves until a signal ends the server: SIGTERM drains, SIGUSR2 hands over and drains.
+/// Serves until a signal ends the server: SIGTERM drains, SIGUSR2 hands over and drains. A
+/// server that cannot watch signals (no descriptor left for signal-hook's pipe, say) still
+/// serves, and says so.
 pub fn run(handle: ServerHandle) -> std::io::Result<()> {
-    handle.shutdown_on_signals()?;
-    handle.hand_over_on_sigusr2()?;
+    if let Err(e) = handle.shutdown_on_signals().and_then(|()| handle.hand_over_on_sigusr2()) {
+        eprintln!("cannot watch signals ({e}): SIGTERM and SIGUSR2 keep their default actions");
+    }
     handle.join();
     Ok(())
 }
