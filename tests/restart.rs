@@ -240,3 +240,35 @@ fn the_shipped_systemd_units_verify() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
 }
+
+/// SIGTERM while requests are in flight on `examples/hello`: the pipelined requests already
+/// sent are all answered (the last with `Connection: close`), a kept-alive idle connection is
+/// closed with a FIN, and the process exits 0.
+#[test]
+fn sigterm_answers_the_pipelined_requests_in_flight_closes_idle_ones_and_exits_0() {
+    let (manager, path) = manager("sigterm");
+    let mut cmd = hello();
+    cmd.env("NOTIFY_SOCKET", &path).env("SHOCKWAVE_SLEEP_MS", "300");
+    let (mut child, lines) = spawn(cmd);
+    let (addr, pid) = serving(&lines);
+    ready(&manager, pid);
+    let mut idle = Client::connect(addr);
+    idle.send(&get("/"));
+    assert_eq!(idle.read_response().text(), "Hello, World!");
+    let mut busy = Client::connect(addr);
+    busy.send(&[get("/sleep/1"), get("/sleep/2"), get("/3")].concat());
+    // (whether the server has read them yet or not when the signal lands, they are answered:
+    // read, they are in flight; unread, the connection has not sent its first request and
+    // gets a moment to)
+    signal(pid, libc::SIGTERM);
+    assert_eq!(next(&manager), "STOPPING=1");
+    for i in 0..3 {
+        let r = busy.read_response();
+        assert_eq!((r.status, r.text().as_str()), (200, "Hello, World!"));
+        assert_eq!(r.header("connection"), if i == 2 { Some("close") } else { None }, "response {i}");
+    }
+    assert!(busy.closed_within(Duration::from_secs(10)));
+    assert!(idle.closed_within(Duration::from_secs(10)), "the idle connection is closed");
+    assert_eq!(child.exit_within(Duration::from_secs(30)).code(), Some(0));
+    let _ = std::fs::remove_file(&path);
+}

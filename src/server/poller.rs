@@ -174,6 +174,9 @@ impl Poller {
             if self.shutdown_deadline.is_none() {
                 self.shutdown_deadline = Some(self.now + sh.cfg.drain_timeout);
                 self.fresh_grace = Some(self.now + FRESH_GRACE);
+                // connections the kernel has queued were made before the stop: closing the
+                // listener would reset them, so they are taken and answered first
+                self.accept_queued(sh);
                 self.stop_accepting();
                 self.sweep(sh, false);
             }
@@ -210,6 +213,11 @@ impl Poller {
         if sh.is_shutting_down() || self.accept_paused_until.is_some() {
             return;
         }
+        self.accept_queued(sh);
+    }
+
+    /// Accepts every connection the listener has queued (up to the connection cap).
+    fn accept_queued(&mut self, sh: &Shared) {
         loop {
             if sh.open.load(Relaxed) >= sh.cfg.max_connections {
                 // Leave the rest in the kernel backlog until connections close.
