@@ -15,13 +15,17 @@ the handler saw the client's own address) while each instance is restarted in tu
   reuseport   a new instance binds the same port with SO_REUSEPORT (SHOCKWAVE_REUSE_PORT=1),
               which steers new connections to itself; then the old one gets SIGTERM and drains
 
-The balancers run the configurations examples/deploy/ ships (with other ports), and the
+The balancers run the configurations examples/deploy/ ships (with other ports; HAProxy with
+its retries off and nginx with any upstream error in its log counted as a failure, so a
+request an instance dropped cannot be hidden by a resend), and the
 instances its settings: a drain delay of 5 s (longer than nginx's upstream keepalive_timeout of
 4 s and HAProxy's health check's 300 ms), /healthz answering 503 from the start of a drain, and
 PROXY protocol v2 from HAProxy (the handlers must see the client's address, 127.0.0.1, where
-HAProxy connects from 127.0.0.2). Readiness comes from the instances'
-sd_notify messages (NOTIFY_SOCKET), pids from MAINPID; this script is a child subreaper, so
-instances started by a hand-over are reaped here.
+HAProxy connects from 127.0.0.2). Readiness comes from the instances' sd_notify messages
+(NOTIFY_SOCKET), the sender's pid from the kernel as systemd gets it; an old process that says
+STOPPING=1 after handing over fails the run (systemd would stop the service). This script is a
+child subreaper, so instances started by a hand-over are reaped here. After each restart it
+waits a second, as an operator waits for the health check to pass, before the next.
 
 Prints one line per balancer and mechanism; exits 1 if any request failed or was not 2xx.
 """
@@ -34,6 +38,7 @@ import os
 import random
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -42,6 +47,7 @@ import time
 
 DRAIN_DELAY_MS = 5000  # as examples/deploy/shockwave@.service sets it
 RESTARTS_PER_INSTANCE = 2
+SETTLE = 1.0  # seconds after a restart before the next, for the health check to pass again
 
 
 def log(*a):
@@ -49,24 +55,33 @@ def log(*a):
 
 
 class Manager:
-    """The notification socket the instances report to (it stands for systemd's)."""
+    """The notification socket the instances report to, standing for systemd's: like systemd
+    it learns who sent each message from the kernel (SCM_CREDENTIALS), not from the message."""
 
     def __init__(self, path):
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         self.sock.bind(path)
         self.ready = {}  # pid -> time
+        self.stopping = set()  # pids that sent STOPPING=1
         self.cond = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
         while True:
-            msg = self.sock.recv(4096).decode(errors="replace")
-            fields = dict(l.split("=", 1) for l in msg.split("\n") if "=" in l)
-            if fields.get("READY") == "1" and "MAINPID" in fields:
-                with self.cond:
-                    self.ready[int(fields["MAINPID"])] = time.monotonic()
-                    self.cond.notify_all()
+            msg, anc, _, _ = self.sock.recvmsg(4096, socket.CMSG_SPACE(12))
+            pid = None
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                    pid = struct.unpack("iII", data[:12])[0]
+            fields = dict(l.split("=", 1) for l in msg.decode(errors="replace").split("\n") if "=" in l)
+            with self.cond:
+                if fields.get("READY") == "1":
+                    self.ready[pid] = time.monotonic()
+                if fields.get("STOPPING") == "1":
+                    self.stopping.add(pid)
+                self.cond.notify_all()
 
     def wait_ready(self, known, timeout=30):
         """The pid of an instance that became ready and is not in `known`."""
@@ -157,6 +172,10 @@ class Instance:
             os.kill(old, signal.SIGUSR2)
             self.pid = self.manager.wait_ready(known)
             wait_exit(old)
+            # systemd follows MAINPID to the new process: a STOPPING=1 from the old one would
+            # have stopped the service
+            if old in self.manager.stopping:
+                raise RuntimeError("pid %d sent STOPPING=1 after handing over" % old)
         else:  # reuseport
             self.start()
             os.kill(old, signal.SIGTERM)
@@ -245,14 +264,14 @@ def shipped(name, listen, ports):
     return text
 
 
-def nginx_conf(d, listen, ports):
+def nginx_conf(d, listen, ports, error_log):
     """A whole nginx.conf around the shipped snippet (which goes inside `http`)."""
     user = "user root %s;" % subprocess.check_output(["id", "-gn"], text=True).strip() if os.getuid() == 0 else ""
     snippet = shipped("nginx.conf", listen, ports)
     return f"""{user}
 worker_processes 1;
 pid {d}/nginx.pid;
-error_log {d}/nginx-error.log warn;
+error_log {error_log} warn;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
@@ -267,13 +286,21 @@ http {{
 
 
 def haproxy_cfg(listen, ports):
-    """The shipped haproxy.cfg; its connections to the instances come from 127.0.0.2, so a
-    handler that sees 127.0.0.1 got the client's address from the PROXY header."""
+    """The shipped haproxy.cfg, with two changes for the proof: its connections to the
+    instances come from 127.0.0.2, so a handler that sees 127.0.0.1 got the client's address
+    from the PROXY header; and its retries are off, so a request an instance drops (a reset,
+    a close before the answer) fails here instead of being resent to the other one."""
     cfg = shipped("haproxy.cfg", listen, ports)
-    line = "    default-server check"
-    if line not in cfg:
-        raise RuntimeError("examples/deploy/haproxy.cfg no longer has a default-server line")
-    return cfg.replace(line, "    default-server source 127.0.0.2 check", 1)
+    for old, new in (
+        ("    default-server check", "    default-server source 127.0.0.2 check"),
+        ("    retries 3\n", "    retries 0\n"),
+        ("    option redispatch\n", ""),
+        ("    retry-on conn-failure empty-response response-timeout\n", ""),
+    ):
+        if old not in cfg:
+            raise RuntimeError("examples/deploy/haproxy.cfg no longer has %r" % old.strip())
+        cfg = cfg.replace(old, new, 1)
+    return cfg
 
 
 def port_free(p):
@@ -318,7 +345,8 @@ def run_one(args, d, manager, balancer, mechanism, base):
     blog = open(os.path.join(d, "%s-%s.log" % (balancer, mechanism)), "w")
     if balancer == "nginx":
         conf = os.path.join(d, "nginx-%s.conf" % mechanism)
-        open(conf, "w").write(nginx_conf(d, listen, ports))
+        nginx_errors = os.path.join(d, "nginx-%s-error.log" % mechanism)
+        open(conf, "w").write(nginx_conf(d, listen, ports, nginx_errors))
         lb = subprocess.Popen(["nginx", "-c", conf, "-g", "daemon off;"], stdout=blog, stderr=blog)
     else:
         conf = os.path.join(d, "haproxy-%s.cfg" % mechanism)
@@ -336,6 +364,9 @@ def run_one(args, d, manager, balancer, mechanism, base):
                 time.sleep(0.05)
             inst.restart()
             restarts += 1
+            # as an operator does: the balancer sees the instance healthy again (HAProxy checks
+            # every 300 ms) before the next one is taken out
+            time.sleep(SETTLE)
         while time.monotonic() < start + args.duration:
             time.sleep(0.05)
         load.finish()
@@ -346,6 +377,12 @@ def run_one(args, d, manager, balancer, mechanism, base):
         lb.wait()
         for inst in instances:
             inst.stop()
+    if balancer == "nginx":
+        # nginx resends a GET that failed on one instance to the other (proxy_next_upstream):
+        # the client never sees it, but the error log does, and it counts as a failure here
+        for line in open(nginx_errors, errors="replace"):
+            if "[error]" in line or "[crit]" in line:
+                load.failures.append("nginx: " + line.strip())
     n = load.counts["GET"] + load.counts["POST"]
     line = "%-8s %-10s %6d requests (%d GET, %d POST), %d restarts, %d failed" % (
         balancer, mechanism, n, load.counts["GET"], load.counts["POST"], restarts, len(load.failures))

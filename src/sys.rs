@@ -234,11 +234,16 @@ fn socket_option(fd: RawFd, name: libc::c_int) -> io::Result<libc::c_int> {
     Ok(v)
 }
 
+/// The type of socket `fd` is (`SOCK_STREAM`, `SOCK_DGRAM`, …); `ENOTSOCK` if it is none.
+pub(crate) fn socket_type(fd: RawFd) -> io::Result<libc::c_int> {
+    socket_option(fd, libc::SO_TYPE)
+}
+
 /// The address family of `fd` if it is a listening stream socket, else an error saying what it
 /// is instead.
 pub(crate) fn listening_stream_family(fd: RawFd) -> io::Result<libc::c_int> {
     let not = |what: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("not {what}"));
-    match socket_option(fd, libc::SO_TYPE) {
+    match socket_type(fd) {
         Err(e) if e.raw_os_error() == Some(libc::ENOTSOCK) => return Err(not("a socket")),
         Err(e) => return Err(e),
         Ok(t) if t != libc::SOCK_STREAM => return Err(not("a stream socket")),
@@ -263,14 +268,17 @@ pub(crate) fn set_cloexec_nonblocking(fd: RawFd) -> io::Result<()> {
 
 /// Starts program `path` with arguments `argv` and environment `env` in a child process whose
 /// descriptors 3, 4, … are `fds` (without close-on-exec; every other descriptor of ours that
-/// has close-on-exec is closed by the exec), and whose environment also has
+/// has close-on-exec is closed by the exec), with no signal blocked and SIGPIPE at its default
+/// action, and whose environment also has
 /// `LISTEN_PID=<the child's pid>`, which only the child can know: the socket activation protocol
 /// (`server/activation.rs`). Returns the child's pid; if the exec fails, the child exits with
 /// status 127.
 ///
 /// `std::process::Command` cannot do this: the environment is fixed before the fork. Between
-/// fork and exec the child only calls async-signal-safe functions (`getpid`, `dup2`, `execve`,
-/// `_exit`) and writes into memory prepared before the fork.
+/// fork and exec the child only calls async-signal-safe functions (`getpid`, `dup2`,
+/// `sigprocmask`, `signal`, `execve`, `_exit`) and writes into memory prepared before the
+/// fork. The child inherits the calling thread's scheduling policy (`SCHED_BATCH` on a pool
+/// thread) until it sets its own.
 pub(crate) fn spawn_with_listeners(
     path: &std::ffi::CStr,
     argv: &[std::ffi::CString],
@@ -291,13 +299,23 @@ pub(crate) fn spawn_with_listeners(
     const PREFIX: &[u8] = b"LISTEN_PID=";
     let mut pid_var = [0u8; PREFIX.len() + 21];
     pid_var[..PREFIX.len()].copy_from_slice(PREFIX);
+    // one pointer for both the child's write and execve's read
+    let pid_ptr = pid_var.as_mut_ptr();
     let mut envp: Vec<*const libc::c_char> = env.iter().map(|v| v.as_ptr()).collect();
-    envp.push(pid_var.as_ptr().cast());
+    envp.push(pid_ptr.cast_const().cast());
     envp.push(std::ptr::null());
     let mut args: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     args.push(std::ptr::null());
     let staged_fds: Vec<RawFd> = staged.iter().map(std::os::fd::AsRawFd::as_raw_fd).collect();
-    let pid_ptr = pid_var.as_mut_ptr();
+    // The new program starts with no signal blocked and SIGPIPE at its default (as
+    // `Command` gives it): the mask survives execve, and a thread that blocks SIGTERM to
+    // wait for it would leave the new process deaf to it.
+    // SAFETY: sigemptyset initialises the set it is given.
+    let empty = unsafe {
+        let mut set = std::mem::zeroed::<libc::sigset_t>();
+        libc::sigemptyset(&mut set);
+        set
+    };
     // SAFETY: the child branch only calls async-signal-safe functions and writes to `pid_var`,
     // its own copy of a buffer that outlives the fork; every pointer passed to execve points to
     // a NUL-terminated string or array kept alive above.
@@ -319,6 +337,8 @@ pub(crate) fn spawn_with_listeners(
                 *pid_ptr.add(PREFIX.len() + i) = digits[len - 1 - i];
             }
             *pid_ptr.add(PREFIX.len() + len) = 0;
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             for (i, &fd) in staged_fds.iter().enumerate() {
                 if libc::dup2(fd, 3 + i as RawFd) < 0 {
                     libc::_exit(127);

@@ -92,14 +92,14 @@ fn sigusr2_hands_the_socket_to_a_new_process_and_no_connection_fails() {
     cmd.env("NOTIFY_SOCKET", &path);
     let (mut old, lines) = spawn(cmd);
     let (addr, old_pid) = serving(&lines);
-    ready(&manager, old_pid);
+    assert_eq!(next(&manager), "READY=1");
     let stop = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicU64::new(0));
     let clients: Vec<_> = (0..2).map(|_| load(addr, stop.clone(), answered.clone())).collect();
     signal(old_pid, libc::SIGUSR2);
     let (new_addr, new_pid) = serving(&lines);
     let _new = KillPid(new_pid);
-    ready(&manager, new_pid);
+    handed_over(&manager, new_pid);
     assert_eq!(new_addr, addr, "the same socket");
     assert_ne!(new_pid, old_pid);
     let status = old.exit_within(Duration::from_secs(30));
@@ -110,7 +110,7 @@ fn sigusr2_hands_the_socket_to_a_new_process_and_no_connection_fails() {
     signal(new_pid, libc::SIGUSR2);
     let (_, third) = serving(&lines);
     let _third = KillPid(third);
-    ready(&manager, third);
+    handed_over(&manager, third);
     wait_until(|| !alive(new_pid) || is_zombie(new_pid));
     stop.store(true, SeqCst);
     let mut total = 0;
@@ -126,8 +126,18 @@ fn sigusr2_hands_the_socket_to_a_new_process_and_no_connection_fails() {
         total += ok;
     }
     assert!(total > 0);
+    // the old processes said nothing after naming their successor: a STOPPING=1 from one of
+    // them would have made systemd stop the service; the last one's comes now
     signal(third, libc::SIGTERM);
+    assert_eq!(next(&manager), "STOPPING=1");
     wait_until(|| !alive(third) || is_zombie(third));
+}
+
+/// A hand-over as systemd sees it: the new process says it is ready and names itself, and
+/// the old one names it as the main process.
+fn handed_over(manager: &UnixDatagram, pid: i32) {
+    assert_eq!(next(manager), format!("READY=1\nMAINPID={pid}"));
+    assert_eq!(next(manager), format!("MAINPID={pid}"));
 }
 
 fn is_zombie(pid: i32) -> bool {
@@ -150,12 +160,6 @@ fn next(manager: &UnixDatagram) -> String {
     String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
-/// Waits for `pid` to say it is ready (skipping other notifications).
-fn ready(manager: &UnixDatagram, pid: i32) {
-    let want = format!("READY=1\nMAINPID={pid}");
-    while next(manager) != want {}
-}
-
 #[test]
 fn hello_tells_the_service_manager_it_is_ready_and_stopping() {
     let (manager, path) = manager("notify");
@@ -163,7 +167,7 @@ fn hello_tells_the_service_manager_it_is_ready_and_stopping() {
     cmd.env("NOTIFY_SOCKET", &path);
     let (mut child, lines) = spawn(cmd);
     let (_, pid) = serving(&lines);
-    assert_eq!(next(&manager), format!("READY=1\nMAINPID={pid}"));
+    assert_eq!(next(&manager), "READY=1");
     signal(pid, libc::SIGTERM);
     assert_eq!(next(&manager), "STOPPING=1");
     assert_eq!(child.exit_within(Duration::from_secs(30)).code(), Some(0));
@@ -199,7 +203,7 @@ fn systemd_socket_activate_passes_the_socket_hello_serves() {
     assert_eq!(c.read_response().text(), "Hello, World!");
     let (served, pid) = serving(&lines);
     assert_eq!(served, addr);
-    ready(&manager, pid);
+    assert_eq!(next(&manager), "READY=1");
     signal(pid, libc::SIGTERM);
     assert_eq!(child.exit_within(Duration::from_secs(30)).code(), Some(0));
 }
@@ -251,7 +255,7 @@ fn sigterm_answers_the_pipelined_requests_in_flight_closes_idle_ones_and_exits_0
     cmd.env("NOTIFY_SOCKET", &path).env("SHOCKWAVE_SLEEP_MS", "300");
     let (mut child, lines) = spawn(cmd);
     let (addr, pid) = serving(&lines);
-    ready(&manager, pid);
+    assert_eq!(next(&manager), "READY=1");
     let mut idle = Client::connect(addr);
     idle.send(&get("/"));
     assert_eq!(idle.read_response().text(), "Hello, World!");
@@ -270,5 +274,30 @@ fn sigterm_answers_the_pipelined_requests_in_flight_closes_idle_ones_and_exits_0
     assert!(busy.closed_within(Duration::from_secs(10)));
     assert!(idle.closed_within(Duration::from_secs(10)), "the idle connection is closed");
     assert_eq!(child.exit_within(Duration::from_secs(30)).code(), Some(0));
+    let _ = std::fs::remove_file(&path);
+}
+
+/// A SIGTERM to a process draining after a hand-over (`systemctl stop` signals every process of
+/// the unit) is its first signal: the request in flight is still answered and it exits 0; only a
+/// second signal would end it at once.
+#[test]
+fn sigterm_during_a_hand_over_drain_still_lets_the_request_in_flight_finish() {
+    let (manager, path) = manager("drainterm");
+    let mut cmd = hello();
+    cmd.env("NOTIFY_SOCKET", &path).env("SHOCKWAVE_SLEEP_MS", "1500");
+    let (mut old, lines) = spawn(cmd);
+    let (addr, old_pid) = serving(&lines);
+    assert_eq!(next(&manager), "READY=1");
+    let mut slow = Client::connect(addr);
+    slow.send(&get("/sleep"));
+    signal(old_pid, libc::SIGUSR2);
+    let (_, new_pid) = serving(&lines);
+    let _new = KillPid(new_pid);
+    handed_over(&manager, new_pid);
+    signal(old_pid, libc::SIGTERM);
+    let r = slow.read_response_within(false, Duration::from_secs(10)).expect("the request in flight is answered");
+    assert_eq!((r.status, r.text().as_str()), (200, "Hello, World!"));
+    assert_eq!(old.exit_within(Duration::from_secs(30)).code(), Some(0));
+    signal(new_pid, libc::SIGTERM);
     let _ = std::fs::remove_file(&path);
 }

@@ -41,7 +41,9 @@ pub fn bind(builder: Builder, addr: &str) -> std::io::Result<Server> {
 /// Serves until a signal ends the server: SIGTERM drains, SIGUSR2 hands over and drains. A
 /// server that cannot watch signals (no descriptor left for signal-hook's pipe, say) still
 /// serves, and says so.
+/// (Built without the default feature `signals`, it only serves.)
 pub fn run(handle: ServerHandle) -> std::io::Result<()> {
+    #[cfg(feature = "signals")]
     if let Err(e) = handle.shutdown_on_signals().and_then(|()| handle.hand_over_on_sigusr2()) {
         eprintln!("cannot watch signals ({e}): SIGTERM and SIGUSR2 keep their default actions");
     }

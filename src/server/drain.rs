@@ -104,9 +104,10 @@ impl ServerHandle {
     /// [`drain_delay`](Builder::drain_delay) with the health path answering `503` and each
     /// connection closing after its next response, then a [`shutdown`](Self::shutdown) bounded
     /// by the [`drain_timeout`](Builder::drain_timeout)). Under systemd it first tells the
-    /// manager `STOPPING=1`. Returns what had to be cut. Called again, or from one of the
-    /// server's own handlers, it only begins the drain (if it has not begun) and returns an
-    /// empty report.
+    /// manager `STOPPING=1` (when this is the process's last running server). Returns what
+    /// had to be cut. Called again, or after a shutdown or a signal began the stop, it waits
+    /// for the same end and reports the same; called from one of the server's own handlers,
+    /// it only begins the drain and returns an empty report.
     ///
     /// ```
     /// use std::io::{Read, Write};
@@ -125,8 +126,8 @@ impl ServerHandle {
     /// ```
     pub fn drain(&self) -> DrainReport {
         let sh = &self.inner.shared;
-        let first = begin(sh);
-        if !first || pool::on_own_thread(sh) {
+        begin(sh);
+        if pool::on_own_thread(sh) {
             return DrainReport::default();
         }
         pool::join(sh);
@@ -135,6 +136,24 @@ impl ServerHandle {
             log::warn!("drain: the drain timeout ran out; {cut} connections were closed unfinished");
         }
         DrainReport { connections_cut: cut }
+    }
+
+    /// Tells the service manager, and the process a [`hand_over`](Self::hand_over) replaces,
+    /// that this process serves: `READY=1` to `NOTIFY_SOCKET` for a systemd unit of
+    /// `Type=notify` (with `MAINPID=` after a hand-over), and on the hand-over's own socket, so
+    /// the old process drains. Once per process; the first [`join`](Self::join) does it too,
+    /// so only a program that never joins (its own main loop) needs to call it. Without a
+    /// manager it does nothing.
+    ///
+    /// ```
+    /// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, resp| resp.write_body("ok"))?;
+    /// // … the rest of the program's set-up …
+    /// handle.notify_ready();
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn notify_ready(&self) {
+        notify::ready();
     }
 
     /// Hands the listening sockets over to a new process running this program again (from the
@@ -146,7 +165,11 @@ impl ServerHandle {
     /// waiting up to `timeout`; on failure (it cannot be started, exits, or is not ready in
     /// time — it is then sent SIGTERM), this server goes on serving and the error says why.
     /// Under systemd the service's main process becomes the new one (`MAINPID=`; the unit
-    /// needs `NotifyAccess=all` so the new process may say it is ready). With
+    /// needs `NotifyAccess=all` so the new process may say it is ready), and the old one says
+    /// nothing more to the manager. The program is started from the path in `argv[0]` when it
+    /// names a file (so a `current -> releases/v2` symlink switched by a deploy is followed),
+    /// else from this process's own file. It needs a parent that adopts the new process when
+    /// this one exits (systemd, or any child subreaper); as PID 1 of a container it is refused. With
     /// `shutdown_on_signals` (feature `signals`), SIGUSR2 does this.
     ///
     /// ```no_run
@@ -173,17 +196,20 @@ pub(crate) fn begin(sh: &Arc<super::shared::Shared>) -> bool {
     if sh.draining.swap(true, SeqCst) {
         return false;
     }
-    notify::manager("STOPPING=1");
+    notify::stopping(&sh.stop_counted);
     let delay = sh.cfg.drain_delay;
     if delay.is_zero() {
         pool::stop(sh);
         return true;
     }
     log::info!("draining: the health path answers 503; accepting stops in {delay:?}");
-    let later = sh.clone();
+    // (a weak reference: a server stopped meanwhile is not kept alive for the rest of the delay)
+    let later = Arc::downgrade(sh);
     let spawned = std::thread::Builder::new().name("shockwave-drain".into()).spawn(move || {
         std::thread::sleep(delay);
-        pool::stop(&later);
+        if let Some(sh) = later.upgrade() {
+            pool::stop(&sh);
+        }
     });
     if spawned.is_err() {
         pool::stop(sh); // no thread to wait: stop at once rather than never

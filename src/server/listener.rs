@@ -126,6 +126,14 @@ pub(crate) enum Bound {
 }
 
 impl Bound {
+    /// The socket file a Unix server bound.
+    pub(crate) fn socket_file(&self) -> Option<Arc<SocketFile>> {
+        match self {
+            Bound::Tcp(_) => None,
+            Bound::Unix(_, file) => file.clone(),
+        }
+    }
+
     /// The socket file of a Unix server.
     pub(crate) fn unix_path(&self) -> Option<&Path> {
         match self {
@@ -229,17 +237,26 @@ pub(crate) struct SocketFile {
     path: PathBuf,
     /// The file's device and inode when we bound it.
     id: (u64, u64),
+    /// Another process serves the socket now (an exec hand-over): leave the file.
+    kept: std::sync::atomic::AtomicBool,
 }
 
 impl SocketFile {
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Leaves the file in place when the last listener closes.
+    pub(crate) fn keep(&self) {
+        self.kept.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl Drop for SocketFile {
     fn drop(&mut self) {
-        if std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.id) {
+        if !self.kept.load(std::sync::atomic::Ordering::SeqCst)
+            && std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.id)
+        {
             let _ = std::fs::remove_file(&self.path);
         }
     }
@@ -276,5 +293,5 @@ pub(crate) fn bind_unix(path: &Path) -> io::Result<(std::os::unix::net::UnixList
     };
     let l = bind().map_err(named)?;
     let m = std::fs::symlink_metadata(path).map_err(named)?;
-    Ok((l, Arc::new(SocketFile { path: path.to_path_buf(), id: (m.dev(), m.ino()) })))
+    Ok((l, Arc::new(SocketFile { path: path.to_path_buf(), id: (m.dev(), m.ino()), kept: Default::default() })))
 }

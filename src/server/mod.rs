@@ -452,7 +452,11 @@ impl Builder {
     /// `the_newest_reuse_port_server_takes_every_new_connection` opens 500 connections across
     /// the old server's shutdown and has every one answered. One hand-over at a time: start the
     /// next instance once the old one has exited (with three in the group, the second would
-    /// take the connections). For a group of instances that share the load, use one socket
+    /// take the connections), and the old instance must hold one socket in the group, as a
+    /// server of this version bound with `reuse_port(true)` does (a process with several, such
+    /// as another program's per-thread listeners, would take the new connections on its
+    /// second socket). Linux 5.14+ can instead move a closing listener's queue to the others
+    /// itself: `sysctl net.ipv4.tcp_migrate_req=1`. For a group of instances that share the load, use one socket
     /// passed to all of them instead (see [`bind_or_inherit`](Self::bind_or_inherit)).
     ///
     /// ```
@@ -783,6 +787,7 @@ impl Server {
         let unix = self.listeners.unix_path().map(Path::to_path_buf);
         let over_unix = matches!(self.listeners, listener::Bound::Unix(..));
         let listening = self.listeners.duplicates()?;
+        let socket_file = self.listeners.socket_file().as_ref().map(Arc::downgrade);
         let mut pollers = Vec::new();
         for (i, l) in self.listeners.split(cfg.pollers)?.into_iter().enumerate() {
             let poll = mio::Poll::new()?;
@@ -811,6 +816,8 @@ impl Server {
             shutdown: AtomicBool::new(false),
             draining: AtomicBool::new(false),
             listening: parking_lot::Mutex::new(listening),
+            socket_file,
+            stop_counted: AtomicBool::new(false),
             open: AtomicUsize::new(0),
             counters: Default::default(),
             clock: clock::CoarseClock::new(),
@@ -825,6 +832,7 @@ impl Server {
             }
         }
         pool::spawn_monitor(&shared)?;
+        notify::started();
         Ok(ServerHandle { inner: Arc::new(Running { shared, local: self.local, unix }) })
     }
 }
@@ -997,10 +1005,9 @@ impl ServerHandle {
     /// (or a signal, with `shutdown_on_signals`) has stopped it and its threads have ended.
     /// Without one, it waits for the life of the process, which is what [`serve`] does.
     ///
-    /// The first `join` in a process also says the process is ready: to systemd
-    /// (`READY=1` and `MAINPID=` to `NOTIFY_SOCKET`, for a unit of `Type=notify`) and to the
-    /// process a [`hand_over`](Self::hand_over) replaces, which then drains. So call it once
-    /// set-up is done (signal handlers installed, caches warm).
+    /// The first `join` in a process also says the process is ready, as
+    /// [`notify_ready`](Self::notify_ready) does: call it once set-up is done (signal handlers
+    /// installed, caches warm).
     ///
     /// # Panics
     /// When called from one of this server's own handlers, which would wait for itself forever.
@@ -1016,12 +1023,12 @@ impl ServerHandle {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn join(&self) {
-        // set-up is done once a process waits for its server: the moment to say it is ready
-        notify::ready();
         assert!(
             !pool::on_own_thread(&self.inner.shared),
             "ServerHandle::join called from one of the server's own handlers: it would wait for itself"
         );
+        // set-up is done once a process waits for its server: the moment to say it is ready
+        notify::ready();
         pool::join(&self.inner.shared);
     }
 }

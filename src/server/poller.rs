@@ -173,7 +173,7 @@ impl Poller {
         if sh.is_shutting_down() {
             if self.shutdown_deadline.is_none() {
                 self.shutdown_deadline = Some(self.now + sh.cfg.drain_timeout);
-                self.fresh_grace = Some(self.now + FRESH_GRACE);
+                self.fresh_grace = Some(self.now + FRESH_GRACE.min(sh.cfg.drain_timeout));
                 // connections the kernel has queued were made before the stop: closing the
                 // listener would reset them, so they are taken and answered first
                 self.accept_queued(sh);
@@ -369,7 +369,10 @@ impl Poller {
             let expired = c.deadline.is_some_and(|d| self.tick >= d);
             match c.phase {
                 _ if force => {
-                    sh.counters.cut.fetch_add(1, Relaxed);
+                    // (an idle connection or one whose last response is out lost nothing)
+                    if !matches!(c.phase, Phase::Idle | Phase::Linger) {
+                        sh.counters.cut.fetch_add(1, Relaxed);
+                    }
                     sh.close(&slot, &mut c);
                 }
                 // stopping: idle keep-alive connections end at once, but one that has not sent

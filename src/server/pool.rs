@@ -90,9 +90,8 @@ pub(crate) fn reap(sh: &Shared) {
 /// leaves its loop once there is nothing left to do (the end of a drain, `drain.rs`; a
 /// shutdown is a drain without the delay). Idempotent, and it never waits.
 pub(crate) fn stop(sh: &Shared) {
-    if !sh.draining.swap(true, SeqCst) {
-        super::notify::manager("STOPPING=1");
-    }
+    sh.draining.store(true, SeqCst);
+    super::notify::stopping(&sh.stop_counted);
     sh.shutdown.store(true, SeqCst);
     // the pollers close theirs as they stop accepting: then the port is free
     sh.listening.lock().clear();

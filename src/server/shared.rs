@@ -58,6 +58,11 @@ pub(crate) struct Shared {
     /// The listening sockets (duplicates of the pollers' descriptors), for a hand-over to a new
     /// process; emptied when the server stops accepting, so the port is free once it has.
     pub listening: Mutex<Vec<std::os::fd::OwnedFd>>,
+    /// The socket file of a Unix server that bound it (kept, not removed, once handed over);
+    /// weak: the last listener to close removes it, as the pollers stop accepting.
+    pub socket_file: Option<std::sync::Weak<super::listener::SocketFile>>,
+    /// This server has been counted as stopping (`notify::stopping`).
+    pub stop_counted: AtomicBool,
     /// Open connections across all pollers.
     pub open: AtomicUsize,
     pub counters: Counters,

@@ -3,11 +3,12 @@
 //!
 //! One thread per process, started by the first [`watch`], waits on `signal-hook`'s self-pipe
 //! (the signal handler itself only writes a byte to it, which is async-signal-safe) and acts
-//! for every server registered with it. On a signal, every registered server still running
-//! begins a graceful shutdown; when none is (they are draining already, or have ended), the
-//! signal's default action is carried out instead and the process terminates at once. So the
-//! first Ctrl-C drains, a second one exits, and after the servers are gone Ctrl-C works as it
-//! would without them. The list holds `Weak`s: watching a server does not keep it alive, nor
+//! for every server registered with it. On the first signal, every registered server still
+//! running begins a drain (one already draining, after a hand-over or `drain()`, goes on); on a
+//! later one with no server left to drain, or on any once the servers have ended, the signal's
+//! default action is carried out instead and the process terminates at once. So the first
+//! Ctrl-C drains, a second one exits, and after the servers are gone Ctrl-C works as it would
+//! without them. The list holds `Weak`s: watching a server does not keep it alive, nor
 //! stop the last [`ServerHandle`](crate::ServerHandle)'s drop from shutting it down.
 //!
 //! SIGUSR2 has a thread of its own, started by the first [`watch_hand_over`]: it hands the
@@ -20,7 +21,11 @@
 use super::shared::Shared;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+/// Whether a signal has begun this process's stop (the next one ends it at once).
+static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
 /// The servers the signal thread acts for; `None` until the thread is started.
 static WATCHED: Mutex<Option<Vec<Weak<Shared>>>> = Mutex::new(None);
@@ -45,20 +50,28 @@ pub(crate) fn watch(sh: &Arc<Shared>) -> io::Result<()> {
 }
 
 fn on_signal(sig: i32) {
-    let running: Vec<Arc<Shared>> = {
+    // servers still serving (or stopping), and those of them not yet stopping
+    let alive: Vec<Arc<Shared>> = {
         let mut watched = WATCHED.lock().unwrap_or_else(PoisonError::into_inner);
         let list = watched.get_or_insert_with(Vec::new);
         list.retain(|w| w.strong_count() > 0);
-        list.iter().filter_map(Weak::upgrade).filter(|s| !s.is_draining()).collect()
+        list.iter().filter_map(Weak::upgrade).filter(|s| !s.all_done()).collect()
     };
+    let running: Vec<&Arc<Shared>> = alive.iter().filter(|s| !s.is_draining()).collect();
     let name = signal_hook::low_level::signal_name(sig).unwrap_or("signal");
-    if running.is_empty() {
+    let first = !SIGNALLED.swap(true, SeqCst);
+    if alive.is_empty() || (running.is_empty() && !first) {
         log::warn!("{name} while no server is left to shut down gracefully: exiting at once");
         let _ = signal_hook::low_level::emulate_default_handler(sig);
         std::process::exit(128 + sig); // (only if the default action did not end the process)
     }
+    if running.is_empty() {
+        // the drain was begun otherwise (a hand-over, `drain()`): this is the first signal
+        log::info!("{name}: the servers are draining already (another ends the process at once)");
+        return;
+    }
     log::info!("{name}: shutting down gracefully (another ends the process at once)");
-    for s in &running {
+    for s in running {
         super::drain::begin(s);
     }
 }
