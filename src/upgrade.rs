@@ -236,9 +236,11 @@ impl Request {
     /// you need to), and a drain or shutdown does not wait for it or close it.
     /// [`websocket::upgrade`](crate::websocket::upgrade) does the WebSocket handshake on top.
     ///
-    /// ```no_run
+    /// ```
     /// use std::io::{Read, Write};
-    /// shockwave::serve("127.0.0.1:8080", |req: &shockwave::Request, resp: &mut shockwave::Response| {
+    /// let server = shockwave::Server::builder().bind("127.0.0.1:0")?;
+    /// let addr = server.local_addr();
+    /// let handle = server.start(|req: &shockwave::Request, resp: &mut shockwave::Response| {
     ///     // an error has set `resp` to the 400/426 answer
     ///     let _ = req.upgrade(resp, "echo", |mut stream| {
     ///         let mut buf = [0u8; 1024];
@@ -249,6 +251,21 @@ impl Request {
     ///         }
     ///     });
     /// })?;
+    /// let mut c = std::net::TcpStream::connect(addr)?;
+    /// // bytes right after the head belong to the new protocol
+    /// c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\nping")?;
+    /// let mut got = Vec::new();
+    /// let mut b = [0u8; 1];
+    /// while !got.ends_with(b"\r\n\r\nping") {
+    ///     c.read_exact(&mut b)?;
+    ///     got.push(b[0]);
+    /// }
+    /// assert!(got.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// handle.shutdown(); // the upgraded connection is not the server's: it stays open
+    /// c.write_all(b"pong")?;
+    /// let mut echo = [0u8; 4];
+    /// c.read_exact(&mut echo)?;
+    /// assert_eq!(&echo, b"pong");
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn upgrade(

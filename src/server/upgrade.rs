@@ -17,6 +17,7 @@ use std::sync::Arc;
 /// Hands the connection a worker holds to `up`'s callback, after its `101` (and any earlier
 /// responses of the batch) has been written.
 pub(crate) fn hand_over(sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, up: Pending) {
+    debug_assert!(!c.output.is_pending(), "the 101 must be the last output");
     let Some(sock) = c.socket.take() else { return };
     let p = &sh.pollers[slot.poller];
     let fd = sock.as_raw_fd(); // (a named value: Rust 1.87 does not extend the temporary's life)
