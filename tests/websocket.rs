@@ -215,6 +215,22 @@ fn fifty_upgraded_connections_at_once_leave_http_working_and_are_not_counted() {
 }
 
 #[test]
+fn upgraded_connections_give_back_their_place_under_the_connection_caps() {
+    // one connection per client address, two in all: each upgrade frees its place
+    let s = common::start(
+        shockwave::Server::builder().workers(2).max_connections(2).max_connections_per_ip(1),
+        example::handler,
+    );
+    let mut socks: Vec<_> = (0..5).map(|_| ws_client(s.local_addr())).collect();
+    let (resps, _) = common::exchange(s.local_addr(), &common::get("/"), 1);
+    assert_eq!(resps[0].status, 426, "plain HTTP still gets in");
+    for ws in &mut socks {
+        echoes(ws, Message::text("capped"));
+    }
+    wait_until(|| s.stats().connections_open == 0);
+}
+
+#[test]
 fn a_shutdown_does_not_wait_for_upgraded_connections() {
     let s = start_default(example::handler);
     let mut socks: Vec<_> = (0..5).map(|_| ws_client(s.local_addr())).collect();

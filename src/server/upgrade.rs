@@ -14,11 +14,13 @@ use crate::upgrade::{Pending, Upgraded};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
-/// Hands the connection a worker holds to `up`'s callback, after its `101` (and any earlier
-/// responses of the batch) has been written.
-pub(crate) fn hand_over(sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, up: Pending) {
+/// Hands the connection a worker holds to `up`'s callback. `out` holds the encoded `101` (after
+/// any earlier responses of the batch): it is written, blocking up to the write timeout, once
+/// the server has let go of the connection, so a client that connects again as soon as it has
+/// the `101` finds its place under the connection caps free. `out` is empty afterwards.
+pub(crate) fn hand_over(sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, up: Pending, out: &mut Vec<u8>) {
     debug_assert!(!c.output.is_pending(), "the 101 must be the last output");
-    let Some(sock) = c.socket.take() else { return };
+    let Some(sock) = c.socket.take() else { return out.clear() };
     let p = &sh.pollers[slot.poller];
     let fd = sock.as_raw_fd(); // (a named value: Rust 1.87 does not extend the temporary's life)
     if let Err(e) = p.registry.deregister(&mut mio::unix::SourceFd(&fd)) {
@@ -32,6 +34,11 @@ pub(crate) fn hand_over(sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, up: Pending
     c.close(&p.pool); // the socket is out already: this only gives the buffers back
     slot.mark_closed();
     sh.connection_closed(slot.clone(), peer.ip());
+    let sent = crate::sys::Fd(sock.as_raw_fd()).write_all_blocking(out, sh.cfg.write_timeout);
+    out.clear();
+    if let Err(e) = sent {
+        return log::debug!("the 101 to {peer} failed: {e}"); // dropping `sock` closes it
+    }
     let stream = match Upgraded::new(sock, unix, buffered) {
         Ok(s) => s,
         Err(e) => return log::warn!("cannot hand over the upgraded connection from {peer}: {e}"),

@@ -132,14 +132,7 @@ impl Worker {
                 if !c.input.batch.is_empty() {
                     self.answer(&mut c, pool);
                     if let Some(up) = self.resp.upgrade.take() {
-                        // the 101 (after earlier answers of the batch) goes out before the hand-over
-                        let sent =
-                            c.fd().is_some_and(|fd| flush_blocking(&mut self.resp.out, fd, shared.cfg.write_timeout));
-                        self.resp.out.clear();
-                        if !sent {
-                            return shared.close(slot, &mut c);
-                        }
-                        return super::upgrade::hand_over(shared, slot, &mut c, *up);
+                        return super::upgrade::hand_over(shared, slot, &mut c, *up, &mut self.resp.out);
                     }
                     let file = self.resp.take_file(); // what the last response sends after its head
                     if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
