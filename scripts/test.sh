@@ -12,6 +12,7 @@ scripts/install-deps.sh go:golang-go || echo "test: cannot install Go: the Go ne
 PATH="$PATH:/usr/sbin:/sbin" scripts/install-deps.sh nginx:nginx-light ||
     echo "test: cannot install nginx: the client's nginx tests (tests/client_peers.rs) will be skipped"
 python3 -c "import requests" 2>/dev/null || python3 -m pip install -q requests || echo "test: cannot install Python's requests"
+python3 -c "import websockets" 2>/dev/null || python3 -m pip install -q websockets || echo "test: cannot install Python's websockets: its test in tests/websocket.rs will be skipped"
 cargo build --examples   # tests/limits.rs runs examples/hello as a subprocess
 # every feature on: the feature-gated APIs are tested (and their doc examples run) too
 cargo test --all-targets --all-features

@@ -76,6 +76,8 @@ mod proxy;
 mod router;
 pub(crate) mod server;
 pub mod test;
+pub mod upgrade;
+pub mod websocket;
 
 pub use buf::ClassStats;
 pub use client::Client;

@@ -198,6 +198,8 @@ pub struct Response {
     ctype_line: Vec<u8>,
     /// Compression of this response, and the encoder state kept for the next.
     coding: coding::Slot,
+    /// A `101` answer: the connection is handed to this after the head (`upgrade.rs`).
+    pub(crate) upgrade: Option<Box<crate::upgrade::Pending>>,
 }
 
 impl Default for Response {
@@ -225,6 +227,7 @@ impl Response {
             ok_prefix: Vec::new(),
             ctype_line: Vec::new(),
             coding: coding::Slot::default(),
+            upgrade: None,
         }
     }
 
@@ -279,6 +282,16 @@ impl Response {
         self.flags = 0;
         self.stream = Stream::Off;
         self.coding.reset();
+        self.upgrade = None;
+    }
+
+    /// Makes this a `101 Switching Protocols` answer that hands the connection to `pending`
+    /// (checked by [`Request::upgrade`](crate::Request::upgrade)).
+    pub(crate) fn switch_protocols(&mut self, pending: crate::upgrade::Pending) {
+        self.status = 101;
+        self.reason = None;
+        self.body.clear();
+        self.upgrade = Some(Box::new(pending));
     }
 
     /// Makes `file` the body, replacing bytes written so far. The worker sends it after the
@@ -701,7 +714,7 @@ impl Response {
     }
 
     fn body_allowed(&self) -> bool {
-        !(self.status == 204 || self.status == 304)
+        !(self.status == 204 || self.status == 304 || self.status == 101)
     }
 
     /// Encodes the head into `out`; `length` is `Some` for a length-delimited body.
@@ -738,7 +751,9 @@ impl Response {
                 None => {}
             }
         }
-        if close {
+        if self.upgrade.is_some() {
+            out.extend_from_slice(b"Connection: Upgrade\r\n"); // the connection is not ours to close
+        } else if close {
             out.extend_from_slice(b"Connection: close\r\n");
         } else if self.ctx.keep_alive_10 {
             out.extend_from_slice(b"Connection: keep-alive\r\n");

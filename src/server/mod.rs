@@ -32,6 +32,7 @@ pub(crate) mod shared;
 pub(crate) mod signals;
 pub(crate) mod slot;
 pub(crate) mod stats;
+pub(crate) mod upgrade;
 pub(crate) mod worker;
 
 use crate::{Handler, HandlerResult, Request, Response};
@@ -792,6 +793,7 @@ impl Server {
         for (i, l) in self.listeners.split(cfg.pollers)?.into_iter().enumerate() {
             let poll = mio::Poll::new()?;
             let waker = mio::Waker::new(poll.registry(), poller::WAKER)?;
+            let registry = poll.registry().try_clone()?;
             let pool = crate::buf::BufPool::new();
             pool.warm_up(cfg.buffer_warm_up);
             pollers.push(PollerShared {
@@ -802,6 +804,7 @@ impl Server {
                 closed: Default::default(),
                 again: Default::default(),
                 waker,
+                registry,
             });
         }
         let dispatch = dispatch::Dispatch::new(cfg.queue_capacity, pollers.len(), cfg.min_workers, cfg.max_workers);

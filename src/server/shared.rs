@@ -31,6 +31,9 @@ pub(crate) struct PollerShared {
     /// its budget): the poller drives them again on its next turn.
     pub again: SegQueue<Arc<Slot>>,
     pub waker: mio::Waker,
+    /// The poller's registry, for a worker to deregister a connection it hands over
+    /// (`upgrade.rs`).
+    pub registry: mio::Registry,
 }
 
 /// Event counters. Per-thread where they are bumped per request, so no cache line bounces.

@@ -131,6 +131,9 @@ impl Worker {
                 // a job arrives with its batch framed; later batches come from `progress`
                 if !c.input.batch.is_empty() {
                     self.answer(&mut c, pool);
+                    if let Some(up) = self.resp.upgrade.take() {
+                        return super::upgrade::hand_over(shared, slot, &mut c, *up, &mut self.resp.out);
+                    }
                     let file = self.resp.take_file(); // what the last response sends after its head
                     if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
                         return shared.close(slot, &mut c);
@@ -277,7 +280,14 @@ impl Worker {
                 }
             }
             match outcome {
+                Ok(()) if self.resp.upgrade.is_some() && self.resp.status() == 101 => {
+                    // nothing after this request is HTTP: `serve_conn` hands the connection over
+                    self.resp.finish();
+                    c.close_after = true;
+                    break;
+                }
                 Ok(()) => {
+                    self.resp.upgrade = None; // (a status set after the upgrade overrides it)
                     if self.resp.stream_failed() || (last && shared.is_draining()) {
                         self.resp.ctx.keep_alive = false;
                     }
@@ -288,6 +298,7 @@ impl Worker {
                 }
                 Err(panic) => {
                     drop(self.resp.take_file()); // its head was never encoded
+                    self.resp.upgrade = None;
                     shared.counters.panics.fetch_add(1, Relaxed);
                     let msg = panic
                         .downcast_ref::<&str>()
