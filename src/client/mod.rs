@@ -38,6 +38,8 @@ pub(crate) mod head;
 mod pool;
 pub(crate) mod request;
 mod response;
+#[cfg(feature = "tls")]
+mod tls;
 pub(crate) mod url;
 
 pub use config::Builder;
@@ -76,6 +78,9 @@ struct Inner {
     cfg: Config,
     pools: Pools,
     resolver: Resolver,
+    /// Built once from `cfg`'s roots: rustls's configuration is shared by its connections.
+    #[cfg(feature = "tls")]
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl Default for Client {
@@ -141,7 +146,18 @@ impl Client {
         let resolver = Resolver::new(cfg.dns_ttl);
         static IDS: AtomicU64 = AtomicU64::new(0);
         let id = IDS.fetch_add(1, Relaxed);
-        Client { inner: Arc::new(Inner { id, cfg, pools, resolver }) }
+        #[cfg(feature = "tls")]
+        let tls = cfg.tls.config();
+        Client {
+            inner: Arc::new(Inner {
+                id,
+                cfg,
+                pools,
+                resolver,
+                #[cfg(feature = "tls")]
+                tls,
+            }),
+        }
     }
 
     bodiless!(
