@@ -542,3 +542,24 @@ fn nginx_tls12_and_tls13_keep_alive() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// `examples/get.rs` built with `tls` fetches an https:// URL, trusting the CA in `CA=`; without
+/// it the bundled roots refuse the test CA with the handshake's reason.
+#[test]
+fn get_example_over_https() {
+    let ca = Ca::new();
+    let srv = tls_server(&localhost(&ca), BOTH, echo_route());
+    let dir = temp_dir("get");
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    let url = format!("https://localhost:{}/example", srv.addr.port());
+    let get = common::example_with("get", &["tls"]);
+    let out = Command::new(&get).arg(&url).env("CA", dir.join("ca.pem")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("HTTP/1.1 200 OK") && stdout.ends_with("path /example"), "{stdout}");
+    let out = Command::new(&get).arg(&url).env_remove("CA").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("UnknownIssuer"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,6 +22,11 @@
 //! - A request that fails on a pooled connection the server had closed is retried once on
 //!   a new one when that is safe (see [`Kind::Io`] and the retry rule in the docs of
 //!   [`Client::send`]).
+//! - `https://` needs cargo feature `tls` (rustls): TLS 1.3 and 1.2, the certificate always
+//!   verified against the URL's host (an IP literal against the certificate's IP
+//!   addresses), Mozilla's roots bundled; private CAs with
+//!   `Builder::add_root_certificate`. Without the feature an `https://` URL is a
+//!   [`Kind::Url`] error saying so.
 
 mod body;
 mod config;
