@@ -446,24 +446,15 @@ fn nginx_with_ssl() -> Option<PathBuf> {
 /// nginx on a free port with `ssl_protocols {protocol}`; logs `$connection $ssl_protocol`.
 fn nginx_tls(bin: &Path, dir: &Path, protocol: &str) -> (KillOnDrop, u16) {
     let d = dir.display();
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let user = if unsafe { libc::geteuid() } == 0 { "user root root;" } else { "" };
+    let (main, temps) = (common::nginx_main(dir), common::nginx_temp_paths(dir));
     for _ in 0..3 {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let conf = format!(
-            r#"{user}
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 64; }}
+            r#"{main}
 http {{
     log_format tls '$connection $ssl_protocol $uri $status';
     access_log {d}/access.log tls;
-    client_body_temp_path {d}/client_body_temp;
-    proxy_temp_path {d}/proxy_temp;
-    fastcgi_temp_path {d}/fastcgi_temp;
-    uwsgi_temp_path {d}/uwsgi_temp;
-    scgi_temp_path {d}/scgi_temp;
+    {temps}
     server {{
         listen 127.0.0.1:{port} ssl;
         ssl_certificate {d}/cert.pem;
@@ -476,28 +467,8 @@ http {{
 "#
         );
         std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-        let child = Command::new(bin)
-            .arg("-p")
-            .arg(dir)
-            .arg("-e")
-            .arg(dir.join("error.log"))
-            .arg("-c")
-            .arg(dir.join("nginx.conf"))
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut child = KillOnDrop(child);
-        let deadline = Instant::now() + T;
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return (child, port);
-            }
-            if child.0.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        if let Some(child) = common::run_nginx(bin, dir, port, T) {
+            return (child, port);
         }
     }
     panic!("nginx did not start: {}", std::fs::read_to_string(dir.join("error.log")).unwrap_or_default());

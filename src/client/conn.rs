@@ -332,20 +332,7 @@ impl Conn {
 /// One `write` of `data`, waiting within `dl`; `snd` is the socket's `SO_SNDTIMEO` as last
 /// set, updated when the wait needs another.
 fn send(stream: &TcpStream, snd: &mut Option<Duration>, data: &[u8], dl: &Deadline) -> Result<usize, Wait> {
-    loop {
-        let (t, per_op) = dl.next(dl.write)?;
-        if Some(t) != *snd {
-            stream.set_write_timeout(Some(t))?;
-            *snd = Some(t);
-        }
-        match Fd(stream.as_raw_fd()).write(data) {
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock && per_op => return Err(Wait::Timeout(t)),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(Wait::Io(e)),
-        }
-    }
+    waiting(stream, snd, dl.write, dl, TcpStream::set_write_timeout, |fd| fd.write(data))
 }
 
 /// The socket as rustls's record reader and writer: each call one [`recv`] or [`send`]
@@ -448,13 +435,26 @@ fn tls_read(
 /// One `recv` into `out`, waiting within `dl`; `rcv` is the socket's `SO_RCVTIMEO` as last
 /// set, updated when the wait needs another.
 fn recv(stream: &TcpStream, rcv: &mut Option<Duration>, out: &mut [u8], dl: &Deadline) -> Result<usize, Wait> {
+    waiting(stream, rcv, dl.read, dl, TcpStream::set_read_timeout, |fd| fd.read(out))
+}
+
+/// One `op` on the socket, with its kernel timeout (`slot`, set through `set`) lowered to
+/// what is left of `dl` when that is less than `per_op`.
+fn waiting(
+    stream: &TcpStream,
+    slot: &mut Option<Duration>,
+    per_op: Duration,
+    dl: &Deadline,
+    set: fn(&TcpStream, Option<Duration>) -> io::Result<()>,
+    mut op: impl FnMut(Fd) -> io::Result<usize>,
+) -> Result<usize, Wait> {
     loop {
-        let (t, per_op) = dl.next(dl.read)?;
-        if Some(t) != *rcv {
-            stream.set_read_timeout(Some(t))?;
-            *rcv = Some(t);
+        let (t, per_op) = dl.next(per_op)?;
+        if Some(t) != *slot {
+            set(stream, Some(t))?;
+            *slot = Some(t);
         }
-        match Fd(stream.as_raw_fd()).read(out) {
+        match op(Fd(stream.as_raw_fd())) {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock && per_op => return Err(Wait::Timeout(t)),
