@@ -3,13 +3,15 @@
 //! is streamed to stdout, not buffered).
 //!
 //! `METHOD=POST BODY='{"id":1}' cargo run --example get -- http://127.0.0.1:8080/users`
-//! sends a body; `BODY=@file` sends a file.
+//! sends a body; `BODY=@file` sends a file. `https://` URLs need the client's TLS:
+//! `cargo run --features tls --example get -- https://example.com/`, and `CA=ca.pem` trusts
+//! a private CA too.
 
 use std::io::Write;
 
 fn main() {
     let Some(url) = std::env::args().nth(1) else {
-        eprintln!("usage: get URL   (env METHOD, BODY, BODY=@file)");
+        eprintln!("usage: get URL   (env METHOD, BODY, BODY=@file, CA=ca.pem with --features tls)");
         std::process::exit(2);
     };
     if let Err(e) = run(&url) {
@@ -26,7 +28,13 @@ fn run(url: &str) -> Result<(), Box<dyn std::error::Error>> {
         Ok(b) => drop(req.set_body(b)),
         Err(_) => {}
     }
-    let client = shockwave::Client::new();
+    #[allow(unused_mut)]
+    let mut client = shockwave::Client::builder();
+    #[cfg(feature = "tls")]
+    if let Ok(ca) = std::env::var("CA") {
+        client = client.add_root_certificate(&std::fs::read(ca)?)?;
+    }
+    let client = client.build();
     let mut resp = client.send(&req)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{} {} {}", resp.version(), resp.status(), resp.reason())?;

@@ -12,7 +12,7 @@ mod common;
 use common::KillOnDrop;
 use shockwave::{Client, Version};
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -187,23 +187,13 @@ fn nginx_binary() -> Option<PathBuf> {
 
 fn nginx_conf(dir: &Path, port: u16) -> String {
     let d = dir.display();
-    // as root, nginx would run its worker as nobody, who cannot enter the temp dir
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let user = if unsafe { libc::geteuid() } == 0 { "user root root;" } else { "" };
+    let (main, temps) = (common::nginx_main(dir), common::nginx_temp_paths(dir));
     format!(
-        r#"{user}
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections 64; }}
+        r#"{main}
 http {{
     log_format conn '$connection $connection_requests $request_method $uri $status';
     access_log {d}/access.log conn;
-    client_body_temp_path {d}/client_body_temp;
-    proxy_temp_path {d}/proxy_temp;
-    fastcgi_temp_path {d}/fastcgi_temp;
-    uwsgi_temp_path {d}/uwsgi_temp;
-    scgi_temp_path {d}/scgi_temp;
+    {temps}
     keepalive_requests 3;
     default_type application/octet-stream;
     server {{
@@ -231,29 +221,9 @@ fn nginx(files: &[(&str, &[u8])]) -> Option<Nginx> {
     for _ in 0..3 {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         std::fs::write(dir.join("nginx.conf"), nginx_conf(&dir, port)).unwrap();
-        let child = Command::new(&bin)
-            .arg("-p")
-            .arg(&dir)
-            .arg("-e")
-            .arg(dir.join("error.log"))
-            .arg("-c")
-            .arg(dir.join("nginx.conf"))
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut child = KillOnDrop(child);
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + T;
-        while Instant::now() < deadline {
-            if TcpStream::connect(addr).is_ok() {
-                return Some(Nginx { _child: child, addr, dir });
-            }
-            if child.0.try_wait().unwrap().is_some() {
-                break; // exited: the port was taken, or the config is bad
-            }
-            std::thread::sleep(Duration::from_millis(10));
+        if let Some(child) = common::run_nginx(&bin, &dir, port, T) {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            return Some(Nginx { _child: child, addr, dir });
         }
     }
     let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();

@@ -23,6 +23,8 @@ pub(crate) struct Config {
     pub dns_ttl: Duration,
     pub user_agent: Option<String>,
     pub decompress: bool,
+    #[cfg(feature = "tls")]
+    pub tls: super::tls::Roots,
 }
 
 /// Per-host connection cap (fasthttp's default is 512; every connection past what the
@@ -62,6 +64,8 @@ impl Default for Config {
             dns_ttl: Duration::from_secs(30),
             user_agent: Some(concat!("shockwave/", env!("CARGO_PKG_VERSION")).to_owned()),
             decompress: true,
+            #[cfg(feature = "tls")]
+            tls: super::tls::Roots::default(),
         }
     }
 }
@@ -284,6 +288,41 @@ impl Builder {
     /// ```
     pub fn decompress(mut self, on: bool) -> Builder {
         self.cfg.decompress = on;
+        self
+    }
+
+    /// Trusts the root certificate(s) in `cert` for `https://` too (feature `tls`): one or
+    /// more PEM `CERTIFICATE` blocks, or one DER certificate. A private CA's servers are then
+    /// verified as public ones are; the bundled roots stay trusted unless
+    /// [`tls_built_in_roots(false)`](Self::tls_built_in_roots).
+    ///
+    /// ```
+    /// let err = shockwave::Client::builder().add_root_certificate(b"not a certificate").unwrap_err();
+    /// assert!(err.is_tls());
+    /// # let pem = std::fs::read("ca.pem").unwrap_or_default();
+    /// # if !pem.is_empty() {
+    /// let client = shockwave::Client::builder().add_root_certificate(&pem)?.build();
+    /// # drop(client);
+    /// # }
+    /// # Ok::<(), shockwave::client::Error>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificate(mut self, cert: &[u8]) -> Result<Builder, super::Error> {
+        self.cfg.tls.add(cert)?;
+        Ok(self)
+    }
+
+    /// Whether `https://` servers may be verified against the bundled Mozilla roots
+    /// (webpki-roots; default `true`, feature `tls`). Off, only the roots added with
+    /// [`add_root_certificate`](Self::add_root_certificate) are trusted.
+    ///
+    /// ```
+    /// let private_only = shockwave::Client::builder().tls_built_in_roots(false).build();
+    /// # drop(private_only);
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls_built_in_roots(mut self, on: bool) -> Builder {
+        self.cfg.tls.bundled = on;
         self
     }
 

@@ -6,6 +6,14 @@
 //! local exchange). A whole-call deadline lowers them when it is closer than the per-read
 //! bound; the value set is rounded down to 100 ms so a loop of fast calls does not reset the
 //! option on every read, and a wait cut short by the rounding simply waits again.
+//!
+//! Over TLS (feature `tls`) the same waits move the rustls session's records: a read takes
+//! decrypted bytes from the session and, when it has none, one `recv` of records into it;
+//! a write hands bytes to the session and sends its records. The staleness peek still looks
+//! at the TCP socket; when something is there it is read into the session, and only
+//! handshake messages (TLS 1.3 session tickets arrive after the first answer) leave the
+//! connection usable: application data, a `close_notify` or the end of the stream make it
+//! stale.
 
 use super::error::{Error, Kind};
 use super::pool::Host;
@@ -36,6 +44,9 @@ pub(crate) enum Wait {
     /// The whole call's deadline passed.
     Deadline,
     Io(io::Error),
+    /// The TLS session failed (a bad record, an alert from the server).
+    #[cfg(feature = "tls")]
+    Tls(rustls::Error),
 }
 
 impl Wait {
@@ -45,6 +56,8 @@ impl Wait {
             Wait::Timeout(t) => Error::new(Kind::Timeout, format!("{what} timed out after {t:?}")),
             Wait::Deadline => Error::new(Kind::Timeout, format!("the request's timeout passed while {what}")),
             Wait::Io(e) => Error::io(Kind::Io, format!("{what} failed"), e),
+            #[cfg(feature = "tls")]
+            Wait::Tls(e) => Error::new(Kind::Tls, format!("{what} failed: TLS: {e}")),
         }
     }
 }
@@ -93,6 +106,9 @@ pub(crate) struct Conn {
     /// The socket's `SO_RCVTIMEO` / `SO_SNDTIMEO` as last set (`None`: never set).
     rcv: Option<Duration>,
     snd: Option<Duration>,
+    /// The TLS session of an `https://` connection.
+    #[cfg(feature = "tls")]
+    tls: Option<Box<rustls::ClientConnection>>,
 }
 
 impl Conn {
@@ -109,11 +125,44 @@ impl Conn {
             idle_since: Instant::now(),
             rcv: None,
             snd: None,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 
-    fn fd(&self) -> Fd {
-        Fd(self.stream.as_raw_fd())
+    /// Runs the TLS handshake of `session` on this new connection within `dl`; `host` names
+    /// the server in errors.
+    #[cfg(feature = "tls")]
+    pub(crate) fn handshake(
+        &mut self,
+        session: rustls::ClientConnection,
+        host: &str,
+        dl: &Deadline,
+    ) -> Result<(), Error> {
+        let tls = self.tls.insert(Box::new(session));
+        let mut sock = Sock { stream: &self.stream, rcv: &mut self.rcv, snd: &mut self.snd, dl, err: None };
+        let what = || format!("the TLS handshake with {host}");
+        while tls.is_handshaking() {
+            let r = if tls.wants_write() { tls.write_tls(&mut sock) } else { tls.read_tls(&mut sock) };
+            match r {
+                Ok(0) if !tls.wants_write() => {
+                    return Err(Error::new(Kind::Tls, format!("{} failed: the server closed the connection", what())))
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(match sock.err.take().unwrap_or(Wait::Io(e)) {
+                        w @ (Wait::Timeout(_) | Wait::Deadline) => w.into_error(&what()),
+                        Wait::Io(e) => Error::io(Kind::Tls, format!("{} failed", what()), e),
+                        Wait::Tls(e) => super::tls::handshake_error(host, &e),
+                    })
+                }
+            }
+            if let Err(e) = tls.process_new_packets() {
+                let _ = tls.write_tls(&mut sock); // the alert saying why, if the socket takes it
+                return Err(super::tls::handshake_error(host, &e));
+            }
+        }
+        flush_tls(tls, &mut sock).map_err(|w| w.into_error(&what()))
     }
 
     /// The unread bytes.
@@ -160,7 +209,8 @@ impl Conn {
         if !self.make_room(max) {
             return Ok(None);
         }
-        let n = recv(&self.stream, &mut self.rcv, &mut self.buf[self.end..], dl)?;
+        let end = self.end;
+        let n = self.recv(end, None, dl)?;
         self.end += n;
         Ok(Some(n))
     }
@@ -169,24 +219,38 @@ impl Conn {
     /// empty. `Ok(0)` at end of stream.
     pub(crate) fn read_direct(&mut self, out: &mut [u8], dl: &Deadline) -> Result<usize, Wait> {
         debug_assert_eq!(self.start, self.end);
+        self.recv(0, Some(out), dl)
+    }
+
+    /// One read, into `out` or else into the buffer from `at`, waiting within `dl`.
+    fn recv(&mut self, at: usize, out: Option<&mut [u8]>, dl: &Deadline) -> Result<usize, Wait> {
+        let out = match out {
+            Some(out) => out,
+            None => &mut self.buf[at..],
+        };
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &mut self.tls {
+            let mut sock = Sock { stream: &self.stream, rcv: &mut self.rcv, snd: &mut self.snd, dl, err: None };
+            return tls_read(tls, &mut sock, out, true);
+        }
         recv(&self.stream, &mut self.rcv, out, dl)
     }
 
     /// Writes all of `data` within `dl`.
     pub(crate) fn write_all(&mut self, mut data: &[u8], dl: &Deadline) -> Result<(), Wait> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &mut self.tls {
+            let mut sock = Sock { stream: &self.stream, rcv: &mut self.rcv, snd: &mut self.snd, dl, err: None };
+            while !data.is_empty() {
+                let n = io::Write::write(&mut tls.writer(), data)?;
+                data = &data[n..];
+                flush_tls(tls, &mut sock)?;
+            }
+            return Ok(());
+        }
         while !data.is_empty() {
-            let (t, per_op) = dl.next(dl.write)?;
-            if Some(t) != self.snd {
-                self.stream.set_write_timeout(Some(t))?;
-                self.snd = Some(t);
-            }
-            match self.fd().write(data) {
-                Ok(n) => data = &data[n..],
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && per_op => return Err(Wait::Timeout(t)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(Wait::Io(e)),
-            }
+            let n = send(&self.stream, &mut self.snd, data, dl)?;
+            data = &data[n..];
         }
         Ok(())
     }
@@ -201,13 +265,20 @@ impl Conn {
 
     /// Whether a pooled connection is unusable: the server closed or reset it, or sent bytes
     /// nobody asked for. One non-blocking peek.
-    pub(crate) fn is_stale(&self) -> bool {
+    pub(crate) fn is_stale(&mut self) -> bool {
         let mut b = [0u8; 1];
         // SAFETY: `b` is a valid writable byte; the fd is open for as long as `self`.
         let r = unsafe {
             libc::recv(self.stream.as_raw_fd(), b.as_mut_ptr().cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT)
         };
-        !(r == -1 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock)
+        let quiet = r == -1 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock;
+        #[cfg(feature = "tls")]
+        if !quiet && r > 0 && self.tls.is_some() {
+            // records arrived while idle: stale unless they were only handshake messages
+            let mut b = [0u8; 1];
+            return !matches!(self.fill_tls_now(&mut b), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        }
+        !quiet
     }
 
     /// Whether any bytes are unread (a pooled connection must have none).
@@ -222,6 +293,15 @@ impl Conn {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         let end = self.end;
+        #[cfg(feature = "tls")]
+        if self.tls.is_some() {
+            let mut out = std::mem::take(&mut self.buf);
+            let r = self.fill_tls_now(&mut out[end..]);
+            self.buf = out;
+            let n = r?;
+            self.end += n;
+            return Ok(n);
+        }
         // SAFETY: the region after `end` is valid and writable for its length; the fd is open.
         let n = syscall!(unsafe {
             libc::recv(
@@ -234,18 +314,147 @@ impl Conn {
         self.end += n as usize;
         Ok(n as usize)
     }
+
+    /// [`fill_now`](Self::fill_now) over TLS: decrypted bytes into `out` without waiting.
+    #[cfg(feature = "tls")]
+    fn fill_tls_now(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let tls = self.tls.as_mut().expect("a TLS connection");
+        let dl = Deadline { read: Duration::ZERO, write: Duration::ZERO, at: None };
+        let mut sock = Sock { stream: &self.stream, rcv: &mut self.rcv, snd: &mut self.snd, dl: &dl, err: None };
+        tls_read(tls, &mut sock, out, false).map_err(|w| match w {
+            Wait::Io(e) => e,
+            Wait::Tls(e) => io::Error::new(io::ErrorKind::InvalidData, e),
+            _ => io::ErrorKind::WouldBlock.into(),
+        })
+    }
+}
+
+/// One `write` of `data`, waiting within `dl`; `snd` is the socket's `SO_SNDTIMEO` as last
+/// set, updated when the wait needs another.
+fn send(stream: &TcpStream, snd: &mut Option<Duration>, data: &[u8], dl: &Deadline) -> Result<usize, Wait> {
+    waiting(stream, snd, dl.write, dl, TcpStream::set_write_timeout, |fd| fd.write(data))
+}
+
+/// The socket as rustls's record reader and writer: each call one [`recv`] or [`send`]
+/// within the deadline; a wait that ends without data is kept in `err` (rustls only passes
+/// on an `io::Error`). A zero read timeout means "do not wait" (`MSG_DONTWAIT`).
+#[cfg(feature = "tls")]
+struct Sock<'a> {
+    stream: &'a TcpStream,
+    rcv: &'a mut Option<Duration>,
+    snd: &'a mut Option<Duration>,
+    dl: &'a Deadline,
+    err: Option<Wait>,
+}
+
+#[cfg(feature = "tls")]
+impl Sock<'_> {
+    fn keep(&mut self, w: Wait) -> io::Error {
+        let e = match &w {
+            Wait::Io(e) => io::Error::new(e.kind(), e.to_string()),
+            _ => io::ErrorKind::TimedOut.into(),
+        };
+        self.err = Some(w);
+        e
+    }
+
+    /// The wait `e` stands for.
+    fn take(&mut self, e: io::Error) -> Wait {
+        self.err.take().unwrap_or(Wait::Io(e))
+    }
+}
+
+#[cfg(feature = "tls")]
+impl io::Read for Sock<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.dl.read.is_zero() {
+            // SAFETY: `out` is valid and writable for its length; the fd is open.
+            let n = syscall!(unsafe {
+                libc::recv(self.stream.as_raw_fd(), out.as_mut_ptr().cast(), out.len(), libc::MSG_DONTWAIT)
+            })?;
+            return Ok(n as usize);
+        }
+        recv(self.stream, self.rcv, out, self.dl).map_err(|w| self.keep(w))
+    }
+}
+
+#[cfg(feature = "tls")]
+impl io::Write for Sock<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        send(self.stream, self.snd, data, self.dl).map_err(|w| self.keep(w))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends every record the session has ready.
+#[cfg(feature = "tls")]
+fn flush_tls(tls: &mut rustls::ClientConnection, sock: &mut Sock<'_>) -> Result<(), Wait> {
+    while tls.wants_write() {
+        if let Err(e) = tls.write_tls(sock) {
+            return Err(sock.take(e));
+        }
+    }
+    Ok(())
+}
+
+/// Decrypted bytes into `out`: what the session holds, else records read from the socket
+/// (waiting within the socket's deadline when `wait`, else only what is there). `Ok(0)` at
+/// the end of the stream, with or without the server's `close_notify` (the body's framing
+/// tells a cut answer).
+#[cfg(feature = "tls")]
+fn tls_read(
+    tls: &mut rustls::ClientConnection,
+    sock: &mut Sock<'_>,
+    out: &mut [u8],
+    wait: bool,
+) -> Result<usize, Wait> {
+    loop {
+        match io::Read::read(&mut tls.reader(), out) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
+            Err(e) => return Err(Wait::Io(e)),
+        }
+        match tls.read_tls(sock) {
+            Ok(_) => {} // 0: the end of the stream, which the session's reader now reports
+            Err(e) if !wait && e.kind() == io::ErrorKind::WouldBlock => return Err(Wait::Io(e)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(sock.take(e)),
+        }
+        if let Err(e) = tls.process_new_packets() {
+            let _ = tls.write_tls(sock);
+            return Err(Wait::Tls(e));
+        }
+        flush_tls(tls, sock)?; // a key update's answer
+    }
 }
 
 /// One `recv` into `out`, waiting within `dl`; `rcv` is the socket's `SO_RCVTIMEO` as last
 /// set, updated when the wait needs another.
 fn recv(stream: &TcpStream, rcv: &mut Option<Duration>, out: &mut [u8], dl: &Deadline) -> Result<usize, Wait> {
+    waiting(stream, rcv, dl.read, dl, TcpStream::set_read_timeout, |fd| fd.read(out))
+}
+
+/// One `op` on the socket, with its kernel timeout (`slot`, set through `set`) lowered to
+/// what is left of `dl` when that is less than `per_op`.
+fn waiting(
+    stream: &TcpStream,
+    slot: &mut Option<Duration>,
+    per_op: Duration,
+    dl: &Deadline,
+    set: fn(&TcpStream, Option<Duration>) -> io::Result<()>,
+    mut op: impl FnMut(Fd) -> io::Result<usize>,
+) -> Result<usize, Wait> {
     loop {
-        let (t, per_op) = dl.next(dl.read)?;
-        if Some(t) != *rcv {
-            stream.set_read_timeout(Some(t))?;
-            *rcv = Some(t);
+        let (t, per_op) = dl.next(per_op)?;
+        if Some(t) != *slot {
+            set(stream, Some(t))?;
+            *slot = Some(t);
         }
-        match Fd(stream.as_raw_fd()).read(out) {
+        match op(Fd(stream.as_raw_fd())) {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock && per_op => return Err(Wait::Timeout(t)),

@@ -40,6 +40,9 @@ pub enum Kind {
     Redirect,
     /// Reading the request body from its reader failed.
     Body,
+    /// TLS failed (feature `tls`): the handshake (an untrusted or expired certificate, one
+    /// for another name, a server that does not speak TLS) or the session later on.
+    Tls,
 }
 
 /// A failed request: its [`Kind`], the URL, and what happened.
@@ -172,6 +175,16 @@ impl Error {
     /// ```
     pub fn is_url(&self) -> bool {
         self.kind == Kind::Url
+    }
+
+    /// Whether TLS failed ([`Kind::Tls`]).
+    ///
+    /// ```
+    /// let err = shockwave::Client::new().get("ftp://example.com/").unwrap_err();
+    /// assert!(!err.is_tls());
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        self.kind == Kind::Tls
     }
 }
 

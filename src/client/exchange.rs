@@ -40,6 +40,19 @@ struct Failure {
 }
 
 impl Client {
+    /// `conn` after the TLS handshake for an `https://` URL, else as it is.
+    fn secure(&self, conn: Conn, url: &Url, dl: &Deadline) -> Result<Conn, Error> {
+        #[cfg(feature = "tls")]
+        if url.scheme() == Scheme::Https {
+            let mut conn = conn;
+            let session = super::tls::session(&self.inner.tls, url.host())?;
+            conn.handshake(session, url.host(), dl)?;
+            return Ok(conn);
+        }
+        let _ = (url, dl);
+        Ok(conn)
+    }
+
     /// Sends the request and reads the response head into `resp`; returns the connection
     /// with the body still on it.
     #[allow(clippy::too_many_arguments)]
@@ -57,8 +70,12 @@ impl Client {
         if let Some(e) = &headers.error {
             return Err(Error::new(Kind::Header, e.clone()));
         }
+        #[cfg(not(feature = "tls"))]
         if url.scheme() == Scheme::Https {
-            return Err(Error::new(Kind::Url, "https:// URLs need TLS, which this build of the client does not have"));
+            return Err(Error::new(
+                Kind::Url,
+                "https:// URLs need TLS, which this build of the client does not have (cargo feature `tls`)",
+            ));
         }
         let host = match cache.map(|c| c.get_or_init(|| (self.inner.id, self.inner.pools.host(url.pool_key())))) {
             Some((id, host)) if *id == self.inner.id => host.clone(),
@@ -85,7 +102,7 @@ impl Client {
                         at.saturating_duration_since(Instant::now()).min(cfg.connect_timeout)
                     });
                     match self.inner.resolver.connect(url.host(), url.port(), left) {
-                        Ok(s) => (slot.connected(s), false),
+                        Ok(s) => (self.secure(slot.connected(s), url, &dl)?, false),
                         Err(e) => {
                             let kind = if e.kind() == io::ErrorKind::TimedOut { Kind::Timeout } else { Kind::Connect };
                             return Err(Error::io(kind, "", e)); // its message names the host and each address

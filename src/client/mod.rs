@@ -22,6 +22,11 @@
 //! - A request that fails on a pooled connection the server had closed is retried once on
 //!   a new one when that is safe (see [`Kind::Io`] and the retry rule in the docs of
 //!   [`Client::send`]).
+//! - `https://` needs cargo feature `tls` (rustls): TLS 1.3 and 1.2, the certificate always
+//!   verified against the URL's host (an IP literal against the certificate's IP
+//!   addresses), Mozilla's roots bundled; private CAs with
+//!   `Builder::add_root_certificate`. Without the feature an `https://` URL is a
+//!   [`Kind::Url`] error saying so.
 
 mod body;
 mod config;
@@ -38,6 +43,8 @@ pub(crate) mod head;
 mod pool;
 pub(crate) mod request;
 mod response;
+#[cfg(feature = "tls")]
+mod tls;
 pub(crate) mod url;
 
 pub use config::Builder;
@@ -76,6 +83,9 @@ struct Inner {
     cfg: Config,
     pools: Pools,
     resolver: Resolver,
+    /// Built once from `cfg`'s roots: rustls's configuration is shared by its connections.
+    #[cfg(feature = "tls")]
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl Default for Client {
@@ -141,7 +151,18 @@ impl Client {
         let resolver = Resolver::new(cfg.dns_ttl);
         static IDS: AtomicU64 = AtomicU64::new(0);
         let id = IDS.fetch_add(1, Relaxed);
-        Client { inner: Arc::new(Inner { id, cfg, pools, resolver }) }
+        #[cfg(feature = "tls")]
+        let tls = cfg.tls.config();
+        Client {
+            inner: Arc::new(Inner {
+                id,
+                cfg,
+                pools,
+                resolver,
+                #[cfg(feature = "tls")]
+                tls,
+            }),
+        }
     }
 
     bodiless!(

@@ -348,3 +348,49 @@ pub fn spawn_lines(cmd: &mut std::process::Command) -> (KillOnDrop, std::sync::m
     });
     (child, lines)
 }
+
+/// nginx's temporary-file directives inside `dir` (its defaults are under the system prefix,
+/// which a test's nginx may not write).
+pub fn nginx_temp_paths(dir: &std::path::Path) -> String {
+    let d = dir.display();
+    ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map(|t| format!("{t}_temp_path {d}/{t}_temp;")).join(" ")
+}
+
+/// nginx run in the foreground with `dir` as its prefix and `dir/nginx.conf`, once it accepts
+/// on 127.0.0.1:`port` (within `limit`); `None` when it exited first (the port was taken, or
+/// the config is bad: `dir/error.log` says which).
+pub fn run_nginx(bin: &std::path::Path, dir: &std::path::Path, port: u16, limit: Duration) -> Option<KillOnDrop> {
+    let child = std::process::Command::new(bin)
+        .arg("-p")
+        .arg(dir)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = KillOnDrop(child);
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(child);
+        }
+        if child.0.try_wait().unwrap().is_some() {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    None
+}
+
+/// nginx's main context for a test: one worker, pid and error log in `dir`, and as root a
+/// worker running as root (as nobody it could not enter the temp dir).
+pub fn nginx_main(dir: &std::path::Path) -> String {
+    let d = dir.display();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let user = if unsafe { libc::geteuid() } == 0 { "user root root;" } else { "" };
+    format!("{user}\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\nevents {{ worker_connections 64; }}")
+}
