@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::KillOnDrop;
+use common::{have, KillOnDrop};
 use shockwave::{Client, Version};
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
@@ -53,10 +53,6 @@ fn first_line(child: &mut std::process::Child) -> Option<String> {
         let _ = tx.send(line);
     });
     rx.recv_timeout(T).ok().filter(|l| !l.is_empty())
-}
-
-fn have(cmd: &str, arg: &str) -> bool {
-    Command::new(cmd).arg(arg).output().is_ok_and(|o| o.status.success())
 }
 
 /// `python3 -m http.server` on port 0 serving `dir`; the port from its first line.

@@ -6,7 +6,7 @@
 //! expired one, plain HTTP on the https port, and a server that never answers the handshake.
 //! A test whose server is missing says "SKIP: …" and returns.
 mod common;
-use common::KillOnDrop;
+use common::{have, KillOnDrop};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use shockwave::Client;
@@ -371,10 +371,6 @@ fn allocations_per_request_over_tls() {
 }
 
 // --- independent servers: Python's ssl, nginx ---
-
-fn have(cmd: &str, arg: &str) -> bool {
-    Command::new(cmd).arg(arg).output().is_ok_and(|o| o.status.success())
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::start_default;
+use common::{have, start_default};
 use shockwave::{Request, Response};
 use std::io::Read;
 use std::process::Command;
@@ -28,13 +28,9 @@ fn app(req: &Request, resp: &mut Response) {
     }
 }
 
-fn have(cmd: &str) -> bool {
-    Command::new(cmd).arg("--version").output().is_ok_and(|o| o.status.success())
-}
-
 #[test]
 fn curl_gets_correct_answers() {
-    assert!(have("curl"), "curl is required (scripts/test.sh installs it)");
+    assert!(have("curl", "--version"), "curl is required (scripts/test.sh installs it)");
     let s = start_default(app);
     let url = format!("http://{}", s.local_addr());
     let out = Command::new("curl").args(["-s", "-i", &format!("{url}/hello")]).output().unwrap();
@@ -74,7 +70,7 @@ fn curl_gets_correct_answers() {
 
 #[test]
 fn python_http_client_gets_correct_answers() {
-    assert!(have("python3"), "python3 is required (scripts/test.sh installs it)");
+    assert!(have("python3", "--version"), "python3 is required (scripts/test.sh installs it)");
     let s = start_default(app);
     let script = format!(
         r#"

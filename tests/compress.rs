@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Client as Raw, Resp};
+use common::{have, Client as Raw, Resp};
 use shockwave::compress::Compress;
 use shockwave::middleware::wrap;
 use shockwave::{Handler, Request, Response, Server, ServerHandle};
@@ -320,10 +320,6 @@ fn request_bodies_decoded_with_a_limit() {
     let r = post("Content-Encoding: gzip, gzip\r\n", &z);
     assert_eq!(r.status, 415, "{}", r.text());
     s.shutdown();
-}
-
-fn have(cmd: &str, arg: &str) -> bool {
-    Command::new(cmd).arg(arg).output().is_ok_and(|o| o.status.success())
 }
 
 /// `curl` with `args`: (headers, body).

@@ -394,3 +394,8 @@ pub fn nginx_main(dir: &std::path::Path) -> String {
     let user = if unsafe { libc::geteuid() } == 0 { "user root root;" } else { "" };
     format!("{user}\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\nevents {{ worker_connections 64; }}")
 }
+
+/// Whether program `cmd` is installed and runs: `cmd arg` (say `--version`) succeeds.
+pub fn have(cmd: &str, arg: &str) -> bool {
+    std::process::Command::new(cmd).arg(arg).output().is_ok_and(|o| o.status.success())
+}
