@@ -96,15 +96,6 @@ chmod +x "$FILES_BIN" "$FILES_DIR/nginx-run"
 bin_of() { case "$1" in shockwave) echo "$FILES_BIN" ;; nginx) echo "$FILES_DIR/nginx-run" ;; *) die "unknown server $1" ;; esac; }
 path_of() { case "$1" in 1m) echo /1m.bin ;; 4k) echo /4k.bin ;; *) die "unknown scenario $1" ;; esac; }
 
-# CPU ticks of a process and its children (nginx: master + worker).
-tree_ticks() {
-  local t=0 p x
-  for p in "$1" $(pgrep -P "$1" 2>/dev/null || true); do
-    x="$(cpu_ticks "$p")"; t=$(( t + ${x:-0} ))
-  done
-  echo "$t"
-}
-
 # wrk's "Transfer/sec: 1.23GB" in MB/s (10^6 bytes).
 transfer_mb() {
   awk '/^Transfer\/sec:/ {v=$2; u=v; sub(/[0-9.]+/, "", u); sub(/[A-Za-z]+$/, "", v);
@@ -131,8 +122,7 @@ for server in $SERVERS; do
         "http://$ADDR$(path_of "$scen")" >"$out" 2>&1 </dev/null || warn "wrk failed ($server $scen)"
       t1="$(tree_ticks "$SERVER_PID")"; h1="$(host_cpu)"; w1="$(child_ticks $$)"
       # CPU used meanwhile by anything but the server and wrk, as % of all CPUs
-      other="$(awk -v a="$h0" -v b="$h1" -v sv=$(( t1 - t0 )) -v wk=$(( w1 - w0 )) 'BEGIN {split(a, x, " "); split(b, y, " ");
-        tot = y[2] - x[2]; o = (y[1] - x[1] - sv - wk) / tot * 100; if (o < 0) o = 0; if (tot > 0) printf "%.0f", o}')"
+      other="$(other_pct "$h0" "$h1" $(( t1 - t0 )) $(( w1 - w0 )))"
       reqs="$(awk '/requests in/ {print $1; exit}' "$out")"
       rps="$(awk '/^Requests\/sec:/ {print $2; exit}' "$out")"
       mbs="$(transfer_mb "$out")"

@@ -28,6 +28,8 @@ WATCHDOG_PID=""
 SERVER_READY_PATH="/"
 SERVER_CHECK_PATH="/bench/check"
 SERVER_CHECK_BODY="Hello, World!"
+# https for TLS servers (scripts/bench-tls.sh); curl does not verify their self-signed certificate.
+SERVER_SCHEME="http"
 
 log() { printf '[%s] %s\n' "${BENCH_TAG:-bench}" "$*" >&2; }
 warn() { printf '[%s] WARNING: %s\n' "${BENCH_TAG:-bench}" "$*" >&2; }
@@ -187,7 +189,7 @@ start_server() {
       warn "$name exited during startup; log tail:"; tail -5 "$logf" >&2 || true
       stop_server; return 1
     fi
-    code="$(curl -s -m 1 -o /dev/null -w '%{http_code}' "http://$ADDR$SERVER_READY_PATH" 2>/dev/null || true)"
+    code="$(curl -sk -m 1 -o /dev/null -w '%{http_code}' "$SERVER_SCHEME://$ADDR$SERVER_READY_PATH" 2>/dev/null || true)"
     [ "$code" = 200 ] && break
     sleep 0.1
   done
@@ -204,7 +206,7 @@ start_server() {
     stop_server; return 1
   fi
   local body
-  body="$(curl -s -m 2 "http://$ADDR$SERVER_CHECK_PATH" || true)"
+  body="$(curl -sk -m 2 "$SERVER_SCHEME://$ADDR$SERVER_CHECK_PATH" || true)"
   [ "$body" = "$SERVER_CHECK_BODY" ] || warn "$name answered an unexpected body: '${body:0:60}'"
   log "$name started (pid $SERVER_PID${cpus:+, cpus $cpus})"
 }
@@ -266,6 +268,22 @@ cpu_ticks() {
   s="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo ""; return 0; }
   s="${s##*) }"
   awk '{print $12 + $13}' <<<"$s"
+}
+
+# CPU ticks of a process and its children (nginx: master + worker).
+tree_ticks() {
+  local t=0 p x
+  for p in "$1" $(pgrep -P "$1" 2>/dev/null || true); do
+    x="$(cpu_ticks "$p")"; t=$(( t + ${x:-0} ))
+  done
+  echo "$t"
+}
+
+# CPU used during a run by anything but the server and the load tool, as % of all CPUs:
+# other_pct "HOST_CPU_BEFORE" "HOST_CPU_AFTER" SERVER_TICKS CLIENT_TICKS (host_cpu's output).
+other_pct() {
+  awk -v a="$1" -v b="$2" -v sv="$3" -v wk="$4" 'BEGIN {split(a, x, " "); split(b, y, " ");
+    tot = y[2] - x[2]; o = (y[1] - x[1] - sv - wk) / tot * 100; if (o < 0) o = 0; if (tot > 0) printf "%.0f", o}'
 }
 
 # status_kb PID FIELD  (VmRSS, VmHWM, ...) -> kB

@@ -10,6 +10,9 @@
 //	                             one `GET /` answered on each, prints `READY <ok> <failed>`, then
 //	                             holds them idle for -hold seconds or until SIGINT/SIGTERM.
 //
+// With -pids, close also reports the utime+stime clock ticks those processes used during the
+// measured window (warm-up excluded), read from /proc.
+//
 // Certificates are not verified (InsecureSkipVerify: the benchmark's cert is self-signed), but
 // the handshake signature is, as always in crypto/tls. ALPN offers http/1.1.
 package main
@@ -26,6 +29,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -73,6 +77,23 @@ func cpuSecs() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
+// procTicks sums utime+stime (clock ticks) of the given /proc pids; -1 if one cannot be read.
+func procTicks(pids []string) int64 {
+	var t int64
+	for _, p := range pids {
+		b, err := os.ReadFile("/proc/" + p + "/stat")
+		if err != nil {
+			return -1
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		t += u + k
+	}
+	return t
+}
+
 func runClose(args []string) {
 	fs := flag.NewFlagSet("close", flag.ExitOnError)
 	conns := fs.Int("c", 32, "concurrent connections (goroutines)")
@@ -80,7 +101,12 @@ func runClose(args []string) {
 	warm := fs.Float64("w", 1, "warm-up seconds (not counted)")
 	resume := fs.Bool("resume", false, "offer the last session ticket (per goroutine)")
 	tls12 := fs.Bool("tls12", false, "TLS 1.2 at most")
+	pidList := fs.String("pids", "", "server pids (comma-separated) whose CPU ticks over the measured window are reported")
 	fs.Parse(args)
+	var pids []string
+	if *pidList != "" {
+		pids = strings.Split(*pidList, ",")
+	}
 	if fs.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: tlsload close [-c N] [-d SECS] [-w SECS] [-resume] [-tls12] ADDR")
 		os.Exit(2)
@@ -124,11 +150,11 @@ func runClose(args []string) {
 		}()
 	}
 	time.Sleep(time.Duration(*warm * float64(time.Second)))
-	cpu0, t0 := cpuSecs(), time.Now()
+	cpu0, t0, ticks0 := cpuSecs(), time.Now(), procTicks(pids)
 	measuring.Store(true)
 	time.Sleep(time.Duration(*secs * float64(time.Second)))
 	measuring.Store(false)
-	el, cpu := time.Since(t0).Seconds(), cpuSecs()-cpu0
+	el, cpu, ticks1 := time.Since(t0).Seconds(), cpuSecs()-cpu0, procTicks(pids)
 	stop.Store(true)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -140,6 +166,9 @@ func runClose(args []string) {
 	out := map[string]any{
 		"handshakes": n, "resumed": resumed.Load(), "tls13": tls13.Load(), "errors": errs.Load(),
 		"secs": el, "per_sec": float64(n) / el, "client_cpu_secs": cpu,
+	}
+	if len(pids) > 0 && ticks0 >= 0 && ticks1 >= 0 {
+		out["server_ticks"] = ticks1 - ticks0
 	}
 	if e := firstErr.Load(); e != nil {
 		out["first_error"] = e
