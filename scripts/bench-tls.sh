@@ -17,8 +17,9 @@
 #   wrkclose   `wrk -H "Connection: close"`: wrk (OpenSSL) reuses its TLS session on every
 #              reconnect, so these are resumed TLS 1.3 handshakes from a second, C client
 #   mem        bytes per idle TLS keep-alive connection: a fresh server, baseline RSS, then
-#              `tlsload idle` opens MEM_CONNS connections with one request answered on each;
-#              SETTLE s later (RSS - baseline) / connections (nginx: master + worker RSS)
+#              `tlsload idle` opens MEM_CONNS connections (8 at a time) with one request answered
+#              on each; SETTLE s later (RSS - baseline) / connections still established
+#              (nginx: master + worker RSS)
 #
 # Server CPU is utime+stime of the server's processes (all threads; nginx master + worker) from
 # /proc over the measured window; "busy %" is that CPU time as % of one CPU: well under 100 in
@@ -33,7 +34,7 @@
 #               tlsload scenarios, 1 s of tlsload's own warm-up (not counted)
 #   HS_CONNS    concurrent handshaking connections of tlsload (default 32)
 #   MEM_CONNS   idle connections for mem (default 10000); SETTLE (default 2)
-#   ADDR        listen address (default 127.0.0.1:8443)
+#   ADDR        listen address (default 127.0.0.1:9443)
 #   SERVER_CPU / CLIENT_CPU  (default 0 / 1)
 #   SHOCKWAVE_WORKERS  passed through to shockwave when set
 #   NO_BUILD=1  use the already built binaries
@@ -44,7 +45,7 @@
 # target/bench-peers/tls-<tag>.csv and tls-mem-<tag>.csv.
 set -euo pipefail
 BENCH_TAG=bench-tls
-ADDR="${ADDR:-127.0.0.1:8443}"
+ADDR="${ADDR:-127.0.0.1:9443}"
 # shellcheck source=scripts/bench-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 CMD_LINE="$(command_line bench-tls.sh SERVERS SCENARIOS MODE ROUNDS DURATION WARMUP HS_CONNS MEM_CONNS SETTLE ADDR SERVER_CPU CLIENT_CPU SHOCKWAVE_WORKERS NO_BUILD)${*:+ $*}"
@@ -123,7 +124,7 @@ if [[ " $SERVERS " == *" shockwave "* ]]; then
     mv -f "$TLS_DIR/tls-bin.tmp" "$TLS_DIR/tls-bin"
   else
     warn "no $TLS_BUILT: shockwave skipped"
-    SERVERS="$(tr ' ' '\n' <<<"$SERVERS" | grep -vx shockwave | tr '\n' ' ')"
+    SERVERS="$(tr ' ' '\n' <<<"$SERVERS" | { grep -vx shockwave || true; } | tr '\n' ' ')"
   fi
 fi
 
@@ -199,7 +200,7 @@ start_tls_server() {
 RAW="$WORK_DIR/tls-$DATE_TAG.csv"
 MEM_RAW="$WORK_DIR/tls-mem-$DATE_TAG.csv"
 echo "server,scenario,round,count,per_sec,server_us_per_op,server_busy_pct,client_cpu_pct,resumed_pct,tls13_pct,errors,other_pct" >"$RAW"
-echo "server,conns_ok,failed,base_kb,rss_kb,bytes_per_conn,server_fds" >"$MEM_RAW"
+echo "server,conns_ok,failed,established,base_kb,rss_kb,bytes_per_conn,server_fds" >"$MEM_RAW"
 
 # run_wrk SERVER SCEN ROUND [wrk args]: one wrk run over HTTPS, a CSV row.
 run_wrk() {
@@ -260,7 +261,7 @@ run_scenario() {
 }
 
 # ------------------------------------------------------------------ throughput and handshakes
-RUN_SCENS="$(tr ' ' '\n' <<<"$SCENARIOS" | grep -vx mem | tr '\n' ' ')"
+RUN_SCENS="$(tr ' ' '\n' <<<"$SCENARIOS" | { grep -vx mem || true; } | tr '\n' ' ')"
 for server in $SERVERS; do
   [ -n "${RUN_SCENS// /}" ] || break
   start_tls_server "$server" || die "$server did not start"
@@ -282,7 +283,7 @@ if [[ " $SCENARIOS " == *" mem "* ]]; then
     sleep 1
     base_kb="$(tree_rss_kb)"
     out="$WORK_DIR/logs/tlsload-idle-$server.out"
-    "$TLSLOAD" idle -hold 600 "$ADDR" "$MEM_CONNS" >"$out" 2>"$out.err" </dev/null &
+    "$TLSLOAD" idle -hold 600 -p 8 "$ADDR" "$MEM_CONNS" >"$out" 2>"$out.err" </dev/null &
     IDLE_PID=$!
     ready=""
     for _ in $(seq 1800); do # up to 180 s for the handshakes and answers
@@ -292,7 +293,7 @@ if [[ " $SCENARIOS " == *" mem "* ]]; then
     done
     if [ -z "$ready" ]; then
       warn "$server: tlsload idle did not finish; stderr tail:"; tail -3 "$out.err" >&2 || true
-      echo "$server,0,,$base_kb,,," >>"$MEM_RAW"
+      echo "$server,0,,,$base_kb,,," >>"$MEM_RAW"
     else
       read -r _ ok failed <<<"$ready"
       sleep "$SETTLE"
@@ -301,9 +302,13 @@ if [[ " $SCENARIOS " == *" mem "* ]]; then
       for p in $(server_pids | tr , ' '); do
         fds=$(( fds + $(find "/proc/$p/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l) ))
       done
-      per="$(awk -v r="$rss_kb" -v b="$base_kb" -v n="$ok" 'BEGIN {if (n > 0) printf "%.0f", (r - b) * 1024 / n}')"
-      echo "$server,$ok,$failed,$base_kb,$rss_kb,$per,$fds" >>"$MEM_RAW"
-      log "$server: baseline $base_kb kB, with $ok idle TLS conns $rss_kb kB -> $per B/conn ($failed failed, fds $fds)"
+      # Divide by the connections the server still holds (an idle timeout may have closed some).
+      est="$(ss -Htn state established "sport = :$PORT" 2>/dev/null | wc -l)"
+      [ "$est" -lt "$ok" ] && warn "$server: only $est of $ok answered connections still established"
+      n=$(( est < ok ? est : ok ))
+      per="$(awk -v r="$rss_kb" -v b="$base_kb" -v n="$n" 'BEGIN {if (n > 0) printf "%.0f", (r - b) * 1024 / n}')"
+      echo "$server,$ok,$failed,$est,$base_kb,$rss_kb,$per,$fds" >>"$MEM_RAW"
+      log "$server: baseline $base_kb kB, with $n idle TLS conns $rss_kb kB -> $per B/conn ($failed failed, established $est, fds $fds)"
     fi
     stop_idle
     stop_server
@@ -371,7 +376,7 @@ if scens:
 if mem:
     print(f"Memory: {sys.argv[3]} idle TLS keep-alive connections (TLS 1.3, one `GET /` answered on each), RSS of the server's processes (nginx: master + worker)")
     print()
-    print("| server | baseline RSS | RSS with the idle conns | bytes / idle conn | vs nginx | vs hyper | connections | server fds |")
+    print("| server | baseline RSS | RSS with the idle conns | bytes / idle conn | vs nginx | vs hyper | connections (answered; still established) | server fds |")
     print("|---|--:|--:|--:|--:|--:|--:|--:|")
     per = {r["server"]: float(r["bytes_per_conn"]) for r in mem if r["bytes_per_conn"]}
     for r in mem:
@@ -380,7 +385,7 @@ if mem:
         cells = [r["server"], mib(r["base_kb"]), mib(r["rss_kb"]), f"**{b:,.0f}**" if b is not None else "—",
                  ratio(b, per.get("nginx")) if r["server"] != "nginx" else "",
                  ratio(b, per.get("hyper")) if r["server"] != "hyper" else "",
-                 f'{r["conns_ok"]} ok, {r["failed"] or "?"} failed', r["server_fds"] or "—"]
+                 f'{r["conns_ok"]} ok, {r["failed"] or "?"} failed; {r["established"] or "?"}', r["server_fds"] or "—"]
         print("| " + " | ".join(cells) + " |")
     print()
 # The targets of the TLS issue, for Shockwave.

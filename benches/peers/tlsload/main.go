@@ -6,7 +6,7 @@
 //	                             after its first offers a ticket (TLS 1.3 PSK / TLS 1.2 ticket);
 //	                             prints one JSON line with handshakes, resumed ones, errors, rate
 //	                             and the tool's own CPU time.
-//	tlsload idle [flags] ADDR N  memory: opens N TLS keep-alive connections one after another,
+//	tlsload idle [flags] ADDR N  memory: opens N TLS keep-alive connections, -p at a time,
 //	                             one `GET /` answered on each, prints `READY <ok> <failed>`, then
 //	                             holds them idle for -hold seconds or until SIGINT/SIGTERM.
 //
@@ -181,9 +181,10 @@ func runIdle(args []string) {
 	fs := flag.NewFlagSet("idle", flag.ExitOnError)
 	hold := fs.Float64("hold", 600, "seconds to hold the connections")
 	tls12 := fs.Bool("tls12", false, "TLS 1.2 at most")
+	par := fs.Int("p", 8, "connections opened in parallel")
 	fs.Parse(args)
 	if fs.NArg() != 2 {
-		fmt.Fprintln(os.Stderr, "usage: tlsload idle [-hold SECS] [-tls12] ADDR N")
+		fmt.Fprintln(os.Stderr, "usage: tlsload idle [-hold SECS] [-p N] [-tls12] ADDR N")
 		os.Exit(2)
 	}
 	addr := fs.Arg(0)
@@ -202,29 +203,41 @@ func runIdle(args []string) {
 	cfg := config(*tls12, false)
 	held := make([]*tls.Conn, 0, n)
 	failed := 0
-	for i := 0; i < n; i++ {
-		conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
-		if err == nil {
-			conn.SetDeadline(time.Now().Add(5 * time.Second))
-			// A one-request reader: nothing more arrives on a keep-alive connection.
-			err = get(conn, bufio.NewReaderSize(conn, 512), false)
-			conn.SetDeadline(time.Time{})
-		}
-		if err != nil {
-			failed++
-			if failed <= 5 {
-				fmt.Fprintf(os.Stderr, "tlsload: connection %d failed: %v\n", i, err)
+	var mu sync.Mutex
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < *par; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr, cfg)
+				if err == nil {
+					conn.SetDeadline(time.Now().Add(10 * time.Second))
+					// A one-request reader: nothing more arrives on a keep-alive connection.
+					err = get(conn, bufio.NewReaderSize(conn, 512), false)
+					conn.SetDeadline(time.Time{})
+				}
+				mu.Lock()
+				if err != nil {
+					failed++
+					if failed <= 5 {
+						fmt.Fprintf(os.Stderr, "tlsload: connection %d failed: %v\n", i, err)
+					}
+					if conn != nil {
+						conn.Close()
+					}
+				} else {
+					held = append(held, conn)
+				}
+				if done := len(held) + failed; done%1000 == 0 {
+					fmt.Fprintf(os.Stderr, "tlsload: %d / %d answered (%d failed)\n", len(held), n, failed)
+				}
+				mu.Unlock()
 			}
-			if conn != nil {
-				conn.Close()
-			}
-		} else {
-			held = append(held, conn)
-		}
-		if (i+1)%1000 == 0 {
-			fmt.Fprintf(os.Stderr, "tlsload: %d / %d answered (%d failed)\n", len(held), n, failed)
-		}
+		}()
 	}
+	wg.Wait()
 	fmt.Printf("READY %d %d\n", len(held), failed)
 	select {
 	case <-sig:
