@@ -178,7 +178,11 @@ cat >"$TLS_DIR/hyper-tls" <<EOF
 #!/bin/sh
 exec "$HYPER_TLS" "\$1" "$CERT" "$KEY"
 EOF
-chmod +x "$TLS_DIR/shockwave-tls" "$TLS_DIR/nginx-tls" "$TLS_DIR/hyper-tls"
+# The same nginx logging whether each request's TLS session was resumed (the resumption check).
+sed -e "s|access_log off;|log_format reuse '\\\$ssl_protocol \\\$ssl_session_reused'; access_log $TLS_DIR/reuse.log reuse;|" \
+  "$TLS_DIR/nginx.conf" >"$TLS_DIR/nginx-verify.conf"
+sed -e "s|nginx.conf|nginx-verify.conf|" "$TLS_DIR/nginx-tls" >"$TLS_DIR/nginx-verify-tls"
+chmod +x "$TLS_DIR/shockwave-tls" "$TLS_DIR/nginx-tls" "$TLS_DIR/hyper-tls" "$TLS_DIR/nginx-verify-tls"
 bin_of() { case "$1" in shockwave|nginx|hyper) echo "$TLS_DIR/$1-tls" ;; *) die "unknown server $1" ;; esac; }
 
 # Pids of the server's processes, comma-separated (nginx: master and worker).
@@ -259,6 +263,30 @@ run_scenario() {
   esac
   log "$(tail -1 "$RAW")"
 }
+
+# ------------------------------------------------------------------ resumption check
+# Each load generator against nginx with `$ssl_session_reused` logged: the server's own word on
+# how many of the handshakes were resumed (the runs themselves count Go's DidResume).
+VERIFY_MD="$WORK_DIR/tls-verify-$DATE_TAG.md"
+: >"$VERIFY_MD"
+verify_one() {
+  local what="$1"; shift
+  : >"$TLS_DIR/reuse.log"
+  timeout 30 "$@" >/dev/null 2>&1 </dev/null || warn "resumption check: '$what' failed"
+  sleep 0.2
+  awk -v w="$what" '{n++; if ($2 == "r") r++; p[$1]++} END {s = ""; for (k in p) s = s k " " p[k] " ";
+    printf "| %s | %d | %d | %.1f | %s|\n", w, n, r, n ? r / n * 100 : 0, s}' "$TLS_DIR/reuse.log" >>"$VERIFY_MD"
+}
+if [[ " $SERVERS " == *" nginx "* ]]; then
+  start_server "$TLS_DIR/nginx-verify-tls" "" || die "nginx (resumption check) did not start"
+  verify_one "tlsload close (full)" "$TLSLOAD" close -c 4 -d 1 -w 0 "$ADDR"
+  verify_one "tlsload close -resume" "$TLSLOAD" close -c 4 -d 1 -w 0 -resume "$ADDR"
+  verify_one "tlsload close -resume -tls12" "$TLSLOAD" close -c 4 -d 1 -w 0 -resume -tls12 "$ADDR"
+  verify_one "wrk -c4 -H 'Connection: close'" wrk -t1 -c4 -d1s -H "Connection: close" "https://$ADDR/"
+  verify_one "wrk -c4 (keep-alive)" wrk -t1 -c4 -d1s "https://$ADDR/"
+  stop_server
+  cat "$VERIFY_MD" >&2
+fi
 
 # ------------------------------------------------------------------ throughput and handshakes
 RUN_SCENS="$(tr ' ' '\n' <<<"$SCENARIOS" | { grep -vx mem || true; } | tr '\n' ' ')"
@@ -407,6 +435,14 @@ if "shockwave" in servers:
         check(f"{scen} handshakes/s vs nginx (capacity of 1 CPU, from CPU per handshake)", b / a if a and b else None, "≥ 1.0", lambda v: v >= 1.0)
     print()
 PY
+  if [ -s "$VERIFY_MD" ]; then
+    echo "Resumption check: each load tool for 1 s against nginx logging \`\$ssl_protocol \$ssl_session_reused\` per request (\"r\" = the TLS session was resumed; a run's first handshake on each connection is a full one)."
+    echo
+    echo "| load tool | requests | on resumed sessions | % | protocols |"
+    echo "|---|--:|--:|--:|---|"
+    cat "$VERIFY_MD"
+    echo
+  fi
   echo "Raw rows: \`target/bench-peers/tls-$DATE_TAG.csv\`, \`target/bench-peers/tls-mem-$DATE_TAG.csv\`"
 } >"$MD"
 cp "$MD" "$RESULTS_DIR/$NAME-latest.md"
