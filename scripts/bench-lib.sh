@@ -344,6 +344,30 @@ child_ticks() {
   awk '{print $14 + $15}' <<<"$s"
 }
 
+# The idle-connection load tool of the memory benchmarks (idleconns, tlsload idle), if running.
+IDLE_PID=""
+stop_idle() {
+  [ -n "$IDLE_PID" ] || return 0
+  kill -TERM "$IDLE_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 50); do kill -0 "$IDLE_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$IDLE_PID" 2>/dev/null || true
+  wait "$IDLE_PID" 2>/dev/null || true
+  IDLE_PID=""
+}
+
+# wait_ready FILE SECS: prints the `READY <ok> <failed>` line once IDLE_PID has written it to
+# FILE; nothing if IDLE_PID exits first or SECS pass.
+wait_ready() {
+  local i
+  for i in $(seq $(( $2 * 10 ))); do
+    if grep -q '^READY' "$1" 2>/dev/null; then grep -m1 '^READY' "$1"; return 0; fi
+    kill -0 "$IDLE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  return 0
+}
+
 # On exit or interrupt: stop a wrk still running (WRK_PID), run the caller's own clean-up
 # (CLEANUP_EXTRA, a function name, if set), stop the server, and keep the exit status.
 bench_cleanup() {

@@ -32,7 +32,6 @@ SETTLE="${SETTLE:-2}"
 DATE_TAG="${DATE_TAG:-$(date +%Y-%m-%d-%H%M)}"
 USER_THREADS="${THREADS:-}"
 IDLECONNS="$PEERS_BIN/idleconns"
-IDLE_PID=""
 
 for s in $MEM_SERVERS; do server_bin "$s" >/dev/null || die "unknown server '$s'"; done
 
@@ -46,16 +45,6 @@ if [ "$NOFILE" != unlimited ] && [ "$NOFILE" -lt $(( CONNS + 100 )) ]; then
   die "RLIMIT_NOFILE is $NOFILE (hard $(ulimit -Hn)); $CONNS connections need at least $(( CONNS + 100 ))"
 fi
 
-stop_idle() {
-  if [ -n "$IDLE_PID" ]; then
-    kill -TERM "$IDLE_PID" 2>/dev/null || true
-    local i
-    for i in $(seq 50); do kill -0 "$IDLE_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$IDLE_PID" 2>/dev/null || true
-    wait "$IDLE_PID" 2>/dev/null || true
-    IDLE_PID=""
-  fi
-}
 CLEANUP_EXTRA=stop_idle
 trap_cleanup
 
@@ -80,12 +69,7 @@ for server in $MEM_SERVERS; do
   # Hold far longer than needed; it is stopped explicitly below.
   "$IDLECONNS" "$CONNS" "$ADDR" 600 >"$out" 2>"$errf" </dev/null &
   IDLE_PID=$!
-  ready=""
-  for i in $(seq 1200); do # up to 120 s to open and answer every connection
-    if grep -q '^READY' "$out" 2>/dev/null; then ready="$(grep -m1 '^READY' "$out")"; break; fi
-    kill -0 "$IDLE_PID" 2>/dev/null || break
-    sleep 0.1
-  done
+  ready="$(wait_ready "$out" 120)" # up to 120 s to open and answer every connection
   if [ -z "$ready" ]; then
     warn "$server: idleconns did not finish; stderr tail:"; tail -3 "$errf" >&2 || true
     ROWS+=("| $server | $(( base_kb / 1024 )) MiB | — | — | — | idleconns failed | — |")

@@ -73,7 +73,6 @@ TLS_BUILT="$ROOT/target/release/examples/tls"
 TLSLOAD="$PEERS_DIR/target/tlsload"
 HYPER_TLS="$PEERS_BIN/hyper-tls-hello"
 SERVER_SCHEME=https
-IDLE_PID=""
 
 case "$MODE" in
   pinned) SRV_CPUS="$SERVER_CPU"; PIN=(taskset -c "$CLIENT_CPU"); THREADS_N=1; WRK_T=1 ;;
@@ -84,15 +83,6 @@ for scen in $SCENARIOS; do
   case "$scen" in ka|full|resumed|full12|resumed12|wrkclose|mem) ;; *) die "unknown scenario '$scen'" ;; esac
 done
 
-stop_idle() {
-  [ -n "$IDLE_PID" ] || return 0
-  kill -TERM "$IDLE_PID" 2>/dev/null || true
-  local i
-  for i in $(seq 50); do kill -0 "$IDLE_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$IDLE_PID" 2>/dev/null || true
-  wait "$IDLE_PID" 2>/dev/null || true
-  IDLE_PID=""
-}
 CLEANUP_EXTRA=stop_idle
 trap_cleanup
 ensure_tools
@@ -313,12 +303,7 @@ if [[ " $SCENARIOS " == *" mem "* ]]; then
     out="$WORK_DIR/logs/tlsload-idle-$server.out"
     "$TLSLOAD" idle -hold 600 -p 8 "$ADDR" "$MEM_CONNS" >"$out" 2>"$out.err" </dev/null &
     IDLE_PID=$!
-    ready=""
-    for _ in $(seq 1800); do # up to 180 s for the handshakes and answers
-      if grep -q '^READY' "$out" 2>/dev/null; then ready="$(grep -m1 '^READY' "$out")"; break; fi
-      kill -0 "$IDLE_PID" 2>/dev/null || break
-      sleep 0.1
-    done
+    ready="$(wait_ready "$out" 180)" # up to 180 s for the handshakes and answers
     if [ -z "$ready" ]; then
       warn "$server: tlsload idle did not finish; stderr tail:"; tail -3 "$out.err" >&2 || true
       echo "$server,0,,,$base_kb,,," >>"$MEM_RAW"
