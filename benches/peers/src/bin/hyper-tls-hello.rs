@@ -24,8 +24,7 @@ use tokio_rustls::TlsAcceptor;
 
 async fn hello(_req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let mut rsp = Response::new(Full::new(Bytes::from_static(shockwave_peers::BODY.as_bytes())));
-    rsp.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    rsp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     Ok(rsp)
 }
 
@@ -52,10 +51,7 @@ async fn serve(addr: std::net::SocketAddr, acceptor: TlsAcceptor) {
     let listener = TcpListener::bind(addr).await.expect("bind");
     eprintln!("hyper-tls-hello listening on https://{addr}/");
     let mut builder = http1::Builder::new();
-    builder
-        .keep_alive(true)
-        .pipeline_flush(true)
-        .timer(TokioTimer::new());
+    builder.keep_alive(true).pipeline_flush(true).timer(TokioTimer::new());
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -69,9 +65,7 @@ async fn serve(addr: std::net::SocketAddr, acceptor: TlsAcceptor) {
         let builder = builder.clone();
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(stream).await else { return };
-            let _ = builder
-                .serve_connection(TokioIo::new(tls), service_fn(hello))
-                .await;
+            let _ = builder.serve_connection(TokioIo::new(tls), service_fn(hello)).await;
         });
     }
 }
@@ -93,14 +87,9 @@ fn main() {
     let acceptor = TlsAcceptor::from(Arc::new(tls_config(cert, key)));
     let threads = shockwave_peers::threads();
     let rt = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
     } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()
+        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
     }
     .expect("tokio runtime");
     rt.block_on(serve(addr, acceptor));
