@@ -2,7 +2,9 @@
 //! `http://127.0.0.1:8080/` (or `ADDR`) with DIR's files, like nginx with `root DIR` and
 //! `sendfile on`: index.html for directories, `.br`/`.gz` siblings when the client accepts
 //! them, ranges and conditional requests. For the benchmarks (`scripts/bench-files.sh`):
-//! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` set the thread counts.
+//! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` set the thread counts. With
+//! `SHOCKWAVE_TLS_CERT` and `SHOCKWAVE_TLS_KEY` (PEM files; built with `--features fs,tls`)
+//! it serves HTTPS (the file bodies then go through TLS instead of sendfile).
 //!
 //! ```text
 //! cargo run --release --example files --features fs -- ./public
@@ -12,6 +14,9 @@
 
 use shockwave::fs::Dir;
 use shockwave::Server;
+
+#[path = "support/https.rs"]
+mod https;
 
 fn main() -> std::io::Result<()> {
     let Some(dir) = std::env::args().nth(1) else {
@@ -30,8 +35,8 @@ fn main() -> std::io::Result<()> {
     if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
         builder = builder.workers(n);
     }
-    let server = builder.bind(&addr)?;
-    println!("serving {dir} on http://{}/", server.local_addr());
+    let (server, scheme) = https::bind(builder, &addr)?;
+    println!("serving {dir} on {scheme}://{}/", server.local_addr());
     let files = Dir::new(&dir).precompressed(true).cache_control("public, max-age=60");
     server.start_handler(files)?.join();
     Ok(())
