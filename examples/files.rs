@@ -2,7 +2,9 @@
 //! `http://127.0.0.1:8080/` (or `ADDR`) with DIR's files, like nginx with `root DIR` and
 //! `sendfile on`: index.html for directories, `.br`/`.gz` siblings when the client accepts
 //! them, ranges and conditional requests. For the benchmarks (`scripts/bench-files.sh`):
-//! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` set the thread counts.
+//! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` set the thread counts. `SHOCKWAVE_ACCESS_LOG=1`
+//! prints an access log line (Common Log Format) per request on stdout, as
+//! `scripts/browser-test.sh` reads it.
 //!
 //! ```text
 //! cargo run --release --example files --features fs -- ./public
@@ -11,6 +13,7 @@
 //! ```
 
 use shockwave::fs::Dir;
+use shockwave::middleware::{wrap, AccessLog};
 use shockwave::Server;
 
 fn main() -> std::io::Result<()> {
@@ -33,7 +36,13 @@ fn main() -> std::io::Result<()> {
     let server = builder.bind(&addr)?;
     println!("serving {dir} on http://{}/", server.local_addr());
     let files = Dir::new(&dir).precompressed(true).cache_control("public, max-age=60");
-    server.start_handler(files)?.join();
+    let handle = if std::env::var("SHOCKWAVE_ACCESS_LOG").is_ok_and(|v| v == "1") {
+        // stdout is line-buffered: each line is out as soon as the request is answered
+        server.start_handler(wrap(files, AccessLog::common().to(|line| println!("{line}"))))?
+    } else {
+        server.start_handler(files)?
+    };
+    handle.join();
     Ok(())
 }
 
