@@ -58,14 +58,22 @@ export async function launch({ extra = [], timeout = 20_000 } = {}) {
         }
         rmSync(profile, { recursive: true, force: true });
     };
-    // if the test dies on its last-resort timeout, Chromium goes too
-    process.on('exit', () => {
+    // if the test dies (its last-resort timeout, or `timeout` in the calling script), Chromium goes too
+    const kill = () => {
         if (!exited) {
             try {
                 process.kill(-child.pid, 'SIGKILL');
             } catch {}
         }
-    });
+    };
+    process.on('exit', kill);
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+        process.once(signal, () => {
+            kill();
+            rmSync(profile, { recursive: true, force: true });
+            process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+        });
+    }
     try {
         const endpoint = await new Promise((resolve, reject) => {
             const timer = setTimeout(() => reject(new Error(`no DevTools address after ${timeout} ms`)), timeout);
