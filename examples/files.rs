@@ -2,9 +2,11 @@
 //! `http://127.0.0.1:8080/` (or `ADDR`) with DIR's files, like nginx with `root DIR` and
 //! `sendfile on`: index.html for directories, `.br`/`.gz` siblings when the client accepts
 //! them, ranges and conditional requests. For the benchmarks (`scripts/bench-files.sh`):
-//! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` set the thread counts. `SHOCKWAVE_ACCESS_LOG=1`
-//! prints an access log line (Common Log Format) per request on stdout, as
-//! `scripts/browser-test.sh` reads it.
+//! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` set the thread counts. With
+//! `SHOCKWAVE_TLS_CERT` and `SHOCKWAVE_TLS_KEY` (PEM files; built with `--features fs,tls`)
+//! it serves HTTPS (the file bodies then go through TLS instead of sendfile).
+//! `SHOCKWAVE_ACCESS_LOG=1` prints an access log line (Common Log Format) per request on
+//! stdout, as `scripts/browser-test.sh` reads it.
 //!
 //! ```text
 //! cargo run --release --example files --features fs -- ./public
@@ -15,6 +17,9 @@
 use shockwave::fs::Dir;
 use shockwave::middleware::{wrap, AccessLog};
 use shockwave::Server;
+
+#[path = "support/https.rs"]
+mod https;
 
 fn main() -> std::io::Result<()> {
     let Some(dir) = std::env::args().nth(1) else {
@@ -33,11 +38,11 @@ fn main() -> std::io::Result<()> {
     if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
         builder = builder.workers(n);
     }
-    let server = builder.bind(&addr)?;
-    println!("serving {dir} on http://{}/", server.local_addr());
+    let (server, scheme) = https::bind(builder, &addr)?;
+    println!("serving {dir} on {scheme}://{}/", server.local_addr());
     let files = Dir::new(&dir).precompressed(true).cache_control("public, max-age=60");
     let handle = if std::env::var("SHOCKWAVE_ACCESS_LOG").is_ok_and(|v| v == "1") {
-        // stdout is line-buffered: each line is out as soon as the request is answered
+        // stdout is line-buffered: each line is out as soon as Dir has answered
         server.start_handler(wrap(files, AccessLog::common().to(|line| println!("{line}"))))?
     } else {
         server.start_handler(files)?

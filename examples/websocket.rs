@@ -1,6 +1,7 @@
 //! A WebSocket echo server: every path accepts a WebSocket handshake (RFC 6455) and sends
 //! each text and binary message back; a plain HTTP request gets `426 Upgrade Required`.
-//! Address: first argument, else `ADDR`, else 127.0.0.1:8080.
+//! Address: first argument, else `ADDR`, else 127.0.0.1:8080. With `SHOCKWAVE_TLS_CERT` and
+//! `SHOCKWAVE_TLS_KEY` (PEM files; built with `--features tls`) it serves `wss://`.
 //!
 //! Shockwave does the handshake (`shockwave::websocket::upgrade`) and hands over the socket,
 //! bytes already read included; the tungstenite crate runs the protocol on it, one thread per
@@ -13,14 +14,18 @@ use std::time::Duration;
 use tungstenite::protocol::{Role, WebSocket};
 use tungstenite::{Error, Message};
 
+#[path = "support/https.rs"]
+mod https;
+
 /// A connection that sends nothing, not even a ping, for this long is closed.
 const IDLE: Duration = Duration::from_secs(300);
 
 fn main() -> std::io::Result<()> {
     let addr =
         std::env::args().nth(1).or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let server = Server::builder().bind(&addr)?;
-    println!("websocket echo server on http://{}/ (ws://)", server.local_addr());
+    let (server, scheme) = https::bind(Server::builder(), &addr)?;
+    let ws = if scheme == "https" { "wss" } else { "ws" };
+    println!("websocket echo server on {scheme}://{}/ ({ws}://)", server.local_addr());
     server.start(handler)?.join();
     Ok(())
 }

@@ -76,8 +76,11 @@ mod proxy;
 mod router;
 pub(crate) mod server;
 pub mod test;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod upgrade;
 pub mod websocket;
+pub(crate) mod wire;
 
 pub use buf::ClassStats;
 pub use client::Client;

@@ -2,7 +2,8 @@
 //!
 //! Workers that stream a body (a request body larger than a buffer, or a response written
 //! with `Write`) do blocking I/O on a non-blocking socket: try the call, and on `WouldBlock`
-//! wait for readiness with `poll(2)` under a deadline.
+//! wait for readiness with `poll(2)` under a deadline ([`Fd::wait`], used by
+//! `crate::wire::Wire`).
 
 use std::io;
 use std::os::fd::RawFd;
@@ -47,9 +48,38 @@ impl Fd {
         .map(|n| n as usize)
     }
 
+    /// Looks at what the socket has without taking it (`MSG_PEEK`); `WouldBlock` when empty.
+    #[cfg(feature = "tls")]
+    pub(crate) fn peek(self, buf: &mut [u8]) -> io::Result<usize> {
+        syscall!(
+            // SAFETY: as in `read`; MSG_PEEK leaves the bytes in the socket.
+            unsafe {
+                libc::syscall(libc::SYS_recvfrom, self.0, buf.as_mut_ptr(), buf.len(), libc::MSG_PEEK, NO_ADDR, NO_LEN)
+            }
+        )
+        .map(|n| n as usize)
+    }
+
     /// One `send` (never raises SIGPIPE).
     pub(crate) fn write(self, buf: &[u8]) -> io::Result<usize> {
         self.send(buf, libc::MSG_NOSIGNAL)
+    }
+
+    /// One `sendmsg` of several buffers in order (never raises SIGPIPE): the TLS session's
+    /// sealed records in one call.
+    #[cfg(feature = "tls")]
+    pub(crate) fn write_vectored(self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        // SAFETY: a zeroed msghdr is a valid empty one (no address, no control data).
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        // IoSlice is guaranteed ABI-compatible with iovec on Unix; the kernel only reads them
+        msg.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+        msg.msg_iovlen = bufs.len().min(1024);
+        syscall!(
+            // SAFETY: `msg` points at `msg_iovlen` valid iovecs borrowed for the call; the fd is
+            // open (type docs).
+            unsafe { libc::sendmsg(self.0, &msg, libc::MSG_NOSIGNAL) }
+        )
+        .map(|n| n as usize)
     }
 
     /// One `send` of a connection's last bytes, with `MSG_MORE`: the kernel holds a short tail
@@ -84,13 +114,22 @@ impl Fd {
 
     /// Waits until the socket is readable (`write == false`) or writable, or `deadline` passes.
     pub(crate) fn wait(self, write: bool, deadline: Instant) -> io::Result<()> {
+        self.wait_for(if write { libc::POLLOUT } else { libc::POLLIN }, deadline)
+    }
+
+    /// Waits until the socket is readable or writable, or `deadline` passes.
+    #[cfg(feature = "tls")]
+    pub(crate) fn wait_any(self, deadline: Instant) -> io::Result<()> {
+        self.wait_for(libc::POLLIN | libc::POLLOUT, deadline)
+    }
+
+    fn wait_for(self, events: libc::c_short, deadline: Instant) -> io::Result<()> {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(io::Error::new(io::ErrorKind::TimedOut, "socket timed out"));
             }
-            let mut p =
-                libc::pollfd { fd: self.0, events: if write { libc::POLLOUT } else { libc::POLLIN }, revents: 0 };
+            let mut p = libc::pollfd { fd: self.0, events, revents: 0 };
             let ms = left.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
             // SAFETY: `p` is one valid pollfd and we pass a count of 1.
             match syscall!(unsafe { libc::poll(&mut p, 1, ms) }) {
@@ -120,31 +159,6 @@ impl Fd {
                 Err(_) => return true, // the descriptor is no longer usable
             }
         }
-    }
-
-    /// Reads at least one byte, waiting up to `timeout` for it; `Ok(0)` at end of stream.
-    pub(crate) fn read_blocking(self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self.read(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(false, deadline)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                r => return r,
-            }
-        }
-    }
-
-    /// Writes all of `buf`, waiting for room up to `timeout` each time the socket is full.
-    pub(crate) fn write_all_blocking(self, mut buf: &[u8], timeout: Duration) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf) {
-                Ok(n) => buf = &buf[n..],
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait(true, Instant::now() + timeout)?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
     }
 
     /// Stops sending (FIN) while still reading: the first step of a lingering close.

@@ -29,7 +29,10 @@ pub(crate) struct Pending {
 /// then reads the socket.
 ///
 /// It is a TCP or a Unix stream socket in blocking mode, with no timeouts: set your own with
-/// [`set_read_timeout`](Self::set_read_timeout). Dropping it closes the connection. This is
+/// [`set_read_timeout`](Self::set_read_timeout). Dropping it closes the connection. Over TLS
+/// (a `Builder::bind_tls` listener, feature `tls`) it reads and writes through the
+/// connection's TLS session, with the same blocking behaviour; the raw descriptor
+/// ([`AsRawFd`]) is then the encrypted socket, not to be read or written directly. This is
 /// what protocol crates over blocking streams expect, such as tungstenite's
 /// `WebSocket<S: Read + Write>`.
 ///
@@ -57,12 +60,71 @@ pub struct Upgraded {
 enum Socket {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// A non-blocking socket under a TLS session; blocking waits are ours (`Wire`), so a clone
+    /// writing while another thread waits to read never waits for the session's lock.
+    #[cfg(feature = "tls")]
+    Tls(TcpStream, std::sync::Arc<crate::tls::session::Session>, std::sync::Arc<TlsTimeouts>),
+}
+
+/// The read and write timeouts of a TLS stream (in nanoseconds, 0: none), shared by clones as
+/// a socket's own are.
+#[cfg(feature = "tls")]
+#[derive(Default)]
+struct TlsTimeouts {
+    read: std::sync::atomic::AtomicU64,
+    write: std::sync::atomic::AtomicU64,
+}
+
+#[cfg(feature = "tls")]
+impl TlsTimeouts {
+    fn set(slot: &std::sync::atomic::AtomicU64, t: Option<Duration>) -> io::Result<()> {
+        if t == Some(Duration::ZERO) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "cannot set a 0 duration timeout"));
+        }
+        let ns = t.map_or(0, |t| t.as_nanos().min(u64::MAX as u128) as u64);
+        slot.store(ns, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The wait for a blocking call: the timeout, or a year for none.
+    fn get(slot: &std::sync::atomic::AtomicU64) -> Duration {
+        match slot.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => Duration::from_secs(365 * 86400),
+            ns => Duration::from_nanos(ns),
+        }
+    }
+}
+
+/// A TLS stream's blocking call, with std's error for a timeout (`WouldBlock`, as a socket's
+/// `SO_RCVTIMEO` gives).
+#[cfg(feature = "tls")]
+fn tls_io<T>(
+    s: &TcpStream,
+    tls: &std::sync::Arc<crate::tls::session::Session>,
+    op: impl FnOnce(&crate::wire::Wire) -> io::Result<T>,
+) -> io::Result<T> {
+    let wire = crate::wire::Wire { fd: crate::sys::Fd(s.as_raw_fd()), tls: Some(tls.clone()) };
+    op(&wire).map_err(|e| if e.kind() == io::ErrorKind::TimedOut { io::ErrorKind::WouldBlock.into() } else { e })
 }
 
 impl Upgraded {
     /// Takes over `fd` (a connected stream socket; `unix` when it is a Unix one), in blocking
     /// mode, with `buffered` as the first bytes to read.
-    pub(crate) fn new(fd: OwnedFd, unix: bool, buffered: Vec<u8>) -> io::Result<Upgraded> {
+    pub(crate) fn new(
+        fd: OwnedFd,
+        unix: bool,
+        buffered: Vec<u8>,
+        #[cfg_attr(not(feature = "tls"), expect(unused_variables, reason = "no TLS without the feature"))]
+        tls: crate::server::listener::Session,
+    ) -> io::Result<Upgraded> {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = tls {
+            return Ok(Upgraded {
+                buffered,
+                pos: 0,
+                socket: Socket::Tls(TcpStream::from(fd), tls, Default::default()),
+            });
+        }
         let socket = if unix {
             let s = UnixStream::from(fd);
             s.set_nonblocking(false)?;
@@ -86,6 +148,8 @@ impl Upgraded {
         match &self.socket {
             Socket::Tcp(s) => s.set_read_timeout(t),
             Socket::Unix(s) => s.set_read_timeout(t),
+            #[cfg(feature = "tls")]
+            Socket::Tls(_, _, times) => TlsTimeouts::set(&times.read, t),
         }
     }
 
@@ -100,6 +164,8 @@ impl Upgraded {
         match &self.socket {
             Socket::Tcp(s) => s.set_write_timeout(t),
             Socket::Unix(s) => s.set_write_timeout(t),
+            #[cfg(feature = "tls")]
+            Socket::Tls(_, _, times) => TlsTimeouts::set(&times.write, t),
         }
     }
 
@@ -116,6 +182,13 @@ impl Upgraded {
         match &self.socket {
             Socket::Tcp(s) => s.shutdown(how),
             Socket::Unix(s) => s.shutdown(how),
+            #[cfg(feature = "tls")]
+            Socket::Tls(s, tls, _) => {
+                if how != Shutdown::Read {
+                    tls.close_notify(crate::sys::Fd(s.as_raw_fd()));
+                }
+                s.shutdown(how)
+            }
         }
     }
 
@@ -131,6 +204,8 @@ impl Upgraded {
         let socket = match &self.socket {
             Socket::Tcp(s) => Socket::Tcp(s.try_clone()?),
             Socket::Unix(s) => Socket::Unix(s.try_clone()?),
+            #[cfg(feature = "tls")]
+            Socket::Tls(s, tls, times) => Socket::Tls(s.try_clone()?, tls.clone(), times.clone()),
         };
         Ok(Upgraded { buffered: Vec::new(), pos: 0, socket })
     }
@@ -163,6 +238,8 @@ impl Read for Upgraded {
         match &mut self.socket {
             Socket::Tcp(s) => s.read(buf),
             Socket::Unix(s) => s.read(buf),
+            #[cfg(feature = "tls")]
+            Socket::Tls(s, tls, times) => tls_io(s, tls, |w| w.read_blocking(buf, TlsTimeouts::get(&times.read))),
         }
     }
 }
@@ -172,6 +249,12 @@ impl Write for Upgraded {
         match &mut self.socket {
             Socket::Tcp(s) => s.write(buf),
             Socket::Unix(s) => s.write(buf),
+            // (all of it, sealed and sent: a TLS stream buffers nothing on the way out either)
+            #[cfg(feature = "tls")]
+            Socket::Tls(s, tls, times) => {
+                tls_io(s, tls, |w| w.write_all_blocking(buf, TlsTimeouts::get(&times.write)))?;
+                Ok(buf.len())
+            }
         }
     }
 
@@ -185,6 +268,8 @@ impl AsFd for Upgraded {
         match &self.socket {
             Socket::Tcp(s) => s.as_fd(),
             Socket::Unix(s) => s.as_fd(),
+            #[cfg(feature = "tls")]
+            Socket::Tls(s, ..) => s.as_fd(),
         }
     }
 }
@@ -295,7 +380,7 @@ impl Request {
         if resp.is_streaming() {
             return Err(io::Error::other("the response has already been sent: too late to upgrade"));
         }
-        if self.fd.is_none() {
+        if self.wire.is_none() {
             return Err(io::Error::other("this request has no connection to upgrade"));
         }
         resp.set_header("Upgrade", protocol);

@@ -6,9 +6,8 @@
 //! expired one, plain HTTP on the https port, and a server that never answers the handshake.
 //! A test whose server is missing says "SKIP: …" and returns.
 mod common;
+use common::certs::{localhost, Ca, Leaf};
 use common::{have, KillOnDrop};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use shockwave::Client;
 use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -53,57 +52,7 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-// --- certificates ---
-
-/// A test CA.
-struct Ca {
-    issuer: CertifiedIssuer<'static, KeyPair>,
-}
-
-/// A leaf certificate and its key.
-struct Leaf {
-    cert_pem: String,
-    key_pem: String,
-    der: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-}
-
-impl Ca {
-    fn new() -> Ca {
-        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
-        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        // a name of its own: a chain is looked up by issuer name
-        static N: AtomicUsize = AtomicUsize::new(0);
-        p.distinguished_name.push(DnType::CommonName, format!("Shockwave test CA {}", N.fetch_add(1, SeqCst)));
-        Ca { issuer: CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap() }
-    }
-
-    fn pem(&self) -> String {
-        self.issuer.pem()
-    }
-
-    /// A leaf for `names` (DNS names or IP literals); `expired`: valid only in 2000.
-    fn leaf(&self, names: &[&str], expired: bool) -> Leaf {
-        let mut p = CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-        p.distinguished_name.push(DnType::CommonName, names[0]);
-        if expired {
-            p.not_before = rcgen::date_time_ymd(2000, 1, 1);
-            p.not_after = rcgen::date_time_ymd(2000, 12, 31);
-        }
-        let key = KeyPair::generate().unwrap();
-        let cert = p.signed_by(&key, &self.issuer).unwrap();
-        Leaf {
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-            der: cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        }
-    }
-}
-
-fn localhost(ca: &Ca) -> Leaf {
-    ca.leaf(&["localhost", "127.0.0.1"], false)
-}
+// --- certificates (tests/common/certs.rs) ---
 
 /// A client trusting `ca` (besides the bundled roots).
 fn client_for(ca: &Ca) -> Client {
@@ -226,7 +175,7 @@ fn a_der_root_and_bundled_roots_off() {
     let ca = Ca::new();
     let srv = tls_server(&localhost(&ca), BOTH, echo_route());
     let url = format!("https://localhost:{}/x", srv.addr.port());
-    let der = ca.issuer.der().to_vec();
+    let der = ca.der().to_vec();
     let client = Client::builder().tls_built_in_roots(false).add_root_certificate(&der).unwrap().build();
     assert_eq!(client.get(&url).unwrap().text().unwrap(), "path /x");
     // neither bundled nor added roots: nothing is trusted

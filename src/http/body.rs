@@ -9,7 +9,7 @@
 use super::head::HeadError;
 use crate::buf::Buf;
 use crate::h1::chunked::Chunked;
-use crate::sys::Fd;
+use crate::wire::Wire;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -25,7 +25,7 @@ pub(crate) enum Rest {
 
 /// The part of a request body still on the socket.
 pub(crate) struct BodyStream {
-    pub(crate) fd: Fd,
+    pub(crate) wire: Wire,
     pub(crate) timeout: Duration,
     pub(crate) rest: Rest,
     /// `100 Continue` is owed before the first read (the client asked and has sent nothing).
@@ -68,7 +68,7 @@ impl BodyStream {
         if self.send_continue {
             self.send_continue = false;
             if !self.head_sent.load(Relaxed) {
-                self.fd.write_all_blocking(b"HTTP/1.1 100 Continue\r\n\r\n", self.timeout)?;
+                self.wire.write_all_blocking(b"HTTP/1.1 100 Continue\r\n\r\n", self.timeout)?;
             }
         }
         Ok(())
@@ -90,11 +90,11 @@ impl BodyStream {
             return Ok(0);
         }
         self.continue_once()?;
-        let (fd, timeout) = (self.fd, self.timeout);
+        let (wire, timeout) = (&self.wire, self.timeout);
         match &mut self.rest {
             Rest::Length { left } => {
                 let n = (*left).min(out.len() as u64) as usize;
-                let got = fd.read_blocking(&mut out[..n], timeout)?;
+                let got = wire.read_blocking(&mut out[..n], timeout)?;
                 if got == 0 {
                     return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "client closed mid-body"));
                 }
@@ -122,7 +122,7 @@ impl BodyStream {
                 if *end == raw.capacity() {
                     return Err(io::Error::new(io::ErrorKind::InvalidData, "chunk line too long"));
                 }
-                let got = fd.read_blocking(&mut raw[*end..], timeout)?;
+                let got = wire.read_blocking(&mut raw[*end..], timeout)?;
                 if got == 0 {
                     return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "client closed mid-body"));
                 }

@@ -75,7 +75,7 @@ pub struct Request {
     /// Peers whose forwarding headers are believed (`Builder::trust_forwarded_from`).
     pub(crate) trust: Option<std::sync::Arc<[crate::Network]>>,
     /// The connection's socket while a handler runs (none in `shockwave::test`).
-    pub(crate) fd: Option<crate::sys::Fd>,
+    pub(crate) wire: Option<crate::wire::Wire>,
     pub(crate) stream: parking_lot::Mutex<Option<BodyStream>>,
     /// A streamed body read whole by [`Request::body`].
     pub(crate) full: std::sync::OnceLock<Vec<u8>>,
@@ -108,7 +108,7 @@ impl Request {
             peer: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
             proxy: None,
             trust: None,
-            fd: None,
+            wire: None,
             stream: parking_lot::Mutex::new(None),
             full: std::sync::OnceLock::new(),
             #[cfg(feature = "router")]
@@ -536,7 +536,7 @@ impl Request {
     /// assert!(shockwave::test::request("GET", "/").send(&report).text().ends_with("step 99\n"));
     /// ```
     pub fn is_cancelled(&self) -> bool {
-        self.fd.is_some_and(|fd| fd.peer_gone(std::time::Duration::ZERO))
+        self.wire.as_ref().is_some_and(|w| w.peer_gone(std::time::Duration::ZERO))
     }
 
     /// Waits up to `timeout` for the client to go (see [`is_cancelled`](Self::is_cancelled));
@@ -558,7 +558,33 @@ impl Request {
     /// assert_eq!(shockwave::test::request("GET", "/").send(&long_poll).status(), 204);
     /// ```
     pub fn wait_cancelled(&self, timeout: std::time::Duration) -> bool {
-        self.fd.is_some_and(|fd| fd.peer_gone(timeout))
+        self.wire.as_ref().is_some_and(|w| w.peer_gone(timeout))
+    }
+
+    /// Whether the request came over TLS (a listener bound with
+    /// `Builder::bind_tls`, feature `tls`). Behind a proxy that ends TLS itself, see
+    /// [`forwarded_proto`](Self::forwarded_proto).
+    ///
+    /// ```
+    /// assert!(!shockwave::test::request("GET", "/").send(&|req: &shockwave::Request, _: &mut shockwave::Response| {
+    ///     assert!(!req.is_tls());
+    /// }).text().contains("error"));
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        self.wire.as_ref().is_some_and(crate::wire::Wire::is_tls)
+    }
+
+    /// The server name the client asked for in its TLS handshake (SNI), lower-cased; `None`
+    /// over plain HTTP or when the client sent none (as for an IP address).
+    ///
+    /// ```no_run
+    /// fn handler(req: &shockwave::Request, resp: &mut shockwave::Response) {
+    ///     resp.write_body(req.tls_server_name().unwrap_or_else(|| "no SNI".into()));
+    /// }
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls_server_name(&self) -> Option<String> {
+        self.wire.as_ref()?.tls.as_ref()?.server_name()
     }
 }
 

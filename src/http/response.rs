@@ -14,7 +14,7 @@ use super::file_body::{FileBody, INLINE_MAX};
 use crate::error::ErrorPage;
 use crate::h1::write::{push_value, valid_name};
 use crate::h1::{chunked, fmt, status};
-use crate::sys::Fd;
+use crate::wire::Wire;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -33,7 +33,7 @@ pub(crate) const STREAM_BUFFER: usize = 32 * 1024;
 /// What the encoder needs to know about the request being answered; set by the worker.
 #[derive(Clone, Debug)]
 pub(crate) struct Ctx {
-    pub fd: Option<Fd>,
+    pub wire: Option<Wire>,
     pub head: bool,
     pub minor: u8,
     pub keep_alive: bool,
@@ -51,7 +51,7 @@ pub(crate) struct Ctx {
 impl Default for Ctx {
     fn default() -> Ctx {
         Ctx {
-            fd: None,
+            wire: None,
             head: false,
             minor: 1,
             keep_alive: true,
@@ -859,7 +859,7 @@ impl Response {
     /// Sends the head (first time) and everything pending (`flush`: all a compressing
     /// encoder holds too); blocks up to the write timeout.
     fn send_pending(&mut self, flush: bool) -> io::Result<()> {
-        let Some(fd) = self.ctx.fd else { return Ok(()) };
+        let Some(wire) = self.ctx.wire.clone() else { return Ok(()) };
         if self.ctx.head || !self.body_allowed() {
             return Ok(());
         }
@@ -887,7 +887,7 @@ impl Response {
                 self.body.clear();
             }
         }
-        let r = fd.write_all_blocking(&self.out, self.ctx.write_timeout);
+        let r = wire.write_all_blocking(&self.out, self.ctx.write_timeout);
         self.out.clear();
         if r.is_err() {
             self.stream = Stream::Failed;

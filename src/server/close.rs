@@ -59,6 +59,9 @@ impl Conn {
     pub(crate) fn finish(&mut self, now: Tick, pool: &BufPool) -> Next {
         debug_assert!(self.close_after && !self.output.is_pending());
         if self.phase != Phase::Linger {
+            if let Some(wire) = self.wire() {
+                wire.close_notify();
+            }
             if self.input.client_done() {
                 return Next::Close;
             }
@@ -133,7 +136,7 @@ mod tests {
         let (srv, peer) = l.accept().unwrap();
         srv.set_nonblocking(true).unwrap();
         let mut c = Conn::new();
-        c.open(mio::net::TcpStream::from_std(srv), peer, mio::Token(1));
+        c.open(mio::net::TcpStream::from_std(srv), peer, mio::Token(1), Default::default());
         client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         (c, client)
     }

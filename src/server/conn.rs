@@ -14,6 +14,7 @@ use super::output::{Flushed, Output};
 use super::shared::Shared;
 use crate::buf::BufPool;
 use crate::http::response::encode_error;
+use crate::wire::Wire;
 use mio::Token;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -57,6 +58,9 @@ pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 pub(crate) struct Conn {
     /// A TCP or a Unix stream socket: the server's I/O is the same system calls on either.
     pub socket: Option<OwnedFd>,
+    /// The TLS session over the socket (a TLS listener's connection).
+    #[cfg(feature = "tls")]
+    pub tls: Option<std::sync::Arc<crate::tls::session::Session>>,
     pub token: Token,
     /// `0.0.0.0:0` over a Unix socket (`listener::UNIX_PEER`).
     pub peer: SocketAddr,
@@ -76,6 +80,8 @@ impl Conn {
     pub(crate) fn new() -> Conn {
         Conn {
             socket: None,
+            #[cfg(feature = "tls")]
+            tls: None,
             token: Token(0),
             peer: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
             input: Input::new(),
@@ -89,8 +95,19 @@ impl Conn {
     }
 
     /// Resets for a new socket (recycled connections keep their vectors' capacity).
-    pub(crate) fn open(&mut self, socket: impl Into<OwnedFd>, peer: SocketAddr, token: Token) {
+    pub(crate) fn open(
+        &mut self,
+        socket: impl Into<OwnedFd>,
+        peer: SocketAddr,
+        token: Token,
+        #[cfg_attr(not(feature = "tls"), expect(unused_variables, reason = "no TLS without the feature"))]
+        tls: super::listener::Session,
+    ) {
         self.socket = Some(socket.into());
+        #[cfg(feature = "tls")]
+        {
+            self.tls = tls;
+        }
         self.peer = peer;
         self.token = token;
         self.input.reset();
@@ -104,6 +121,10 @@ impl Conn {
     /// Closes the socket now and returns the buffers. Only for a connection that has ended
     /// (see `close.rs`) or failed; the owner accounts for it through `Shared::close`.
     pub(crate) fn close(&mut self, pool: &BufPool) {
+        #[cfg(feature = "tls")]
+        {
+            self.tls = None;
+        }
         self.socket = None;
         self.input.release(pool);
         self.output.release(pool);
@@ -120,16 +141,26 @@ impl Conn {
         self.socket.as_ref().map(|s| crate::sys::Fd(s.as_raw_fd()))
     }
 
+    /// The connection's byte stream: the socket, or the TLS session over it.
+    pub(crate) fn wire(&self) -> Option<Wire> {
+        let fd = self.fd()?;
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return Some(Wire { fd, tls: Some(tls.clone()) });
+        }
+        Some(Wire::plain(fd))
+    }
+
     /// Takes the connection as far as it goes without running a handler: writes held output,
     /// ends it if it is ending, else reads and frames requests (answering malformed ones and
     /// sending `100 Continue` itself). `scratch` is an empty buffer for encoding an error.
     pub(crate) fn progress(&mut self, sh: &Shared, pool: &BufPool, now: Tick, scratch: &mut Vec<u8>) -> Next {
         let cfg = &sh.cfg;
-        let Some(fd) = self.fd() else { return Next::Close };
+        let Some(wire) = self.wire() else { return Next::Close };
         loop {
             if self.output.is_pending() {
                 let held = self.output.pending_len();
-                match self.output.flush(fd, pool) {
+                match self.output.flush(&wire, pool) {
                     Err(_) => return Next::Close,
                     Ok(Flushed::Yield) => {
                         // a file body took its turn: the poller drives it again next turn
@@ -166,12 +197,13 @@ impl Conn {
             }
             let mut read = false;
             if !self.input.drained && !self.input.eof {
-                read = self.input.fill(fd, pool, cfg) == Fill::Data;
+                read = self.input.fill(&wire, pool, cfg) == Fill::Data;
+                self.output.wrote(&wire); // a TLS handshake's answer may wait for room
             }
             let advance = self.input.advance(pool, cfg, self.served);
             if self.input.continue_due {
                 self.input.continue_due = false;
-                self.output.queue(Some(fd), CONTINUE, pool);
+                self.output.queue(Some(&wire), CONTINUE, pool);
             }
             match advance {
                 Advance::Dispatch => return Next::Answer,
@@ -199,12 +231,17 @@ impl Conn {
     }
 
     /// Queues the server's own error answer (for the request the server would answer next)
-    /// and ends the connection after it. Before its PROXY header (a header timeout) the peer
-    /// may not speak HTTP: it is closed without an answer.
+    /// and ends the connection after it. Before its PROXY header or inside its TLS handshake
+    /// (a header timeout) the peer cannot be answered in HTTP: it is closed without an answer.
     pub(crate) fn reject(&mut self, status: u16, reason: &str, sh: &Shared, pool: &BufPool, scratch: &mut Vec<u8>) {
         let cfg = &sh.cfg;
         if self.input.proxy_due && cfg.proxy_protocol {
             log::debug!("closing the connection from {}: {reason} (no PROXY header yet)", self.peer);
+            self.close_after = true;
+            return;
+        }
+        if self.wire().is_some_and(|w| w.is_handshaking()) {
+            log::debug!("closing the connection from {}: {reason} (in its TLS handshake)", self.peer);
             self.close_after = true;
             return;
         }
@@ -217,7 +254,7 @@ impl Conn {
             cfg.error_page.as_ref(),
             self.input.answering_head(),
         );
-        self.output.queue(self.fd(), scratch, pool);
+        self.output.queue(self.wire().as_ref(), scratch, pool);
         scratch.clear();
         // a framed request refused (503) may have the rest of its body still coming
         self.input.unread |= self.input.batch.iter().any(|r| r.rest.is_some());
@@ -241,6 +278,8 @@ impl Conn {
             Waiting::Body => Phase::Body,
             Waiting::Skip => Phase::Skip,
             Waiting::Head => Phase::Head,
+            // a TLS handshake is bounded like the head it comes before
+            Waiting::Nothing if self.wire().is_some_and(|w| w.is_handshaking()) => Phase::Head,
             Waiting::Nothing => Phase::Idle,
         };
         if phase != self.phase || self.deadline.is_none() {

@@ -26,7 +26,7 @@ use crate::http::head::{Field, Framing, Head, HeadError, Span};
 use crate::http::method::MethodKind;
 use crate::http::parse::parse_head;
 use crate::proxy::{parse as proxy, ProxyHeader};
-use crate::sys::Fd;
+use crate::wire::Wire;
 use std::io;
 use std::sync::Arc;
 
@@ -215,7 +215,7 @@ impl Input {
     }
 
     /// Reads what the socket has, growing the buffer as the pending request needs.
-    pub(crate) fn fill(&mut self, fd: Fd, pool: &BufPool, cfg: &Config) -> Fill {
+    pub(crate) fn fill(&mut self, wire: &Wire, pool: &BufPool, cfg: &Config) -> Fill {
         let mut got = false;
         loop {
             if self.buf.is_empty() {
@@ -225,7 +225,7 @@ impl Input {
                 return if got { Fill::Data } else { Fill::Full };
             }
             let space = self.buf.capacity() - self.len;
-            match fd.read(&mut self.buf[self.len..]) {
+            match wire.read(&mut self.buf[self.len..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Fill::Eof;
@@ -233,9 +233,10 @@ impl Input {
                 Ok(n) => {
                     self.len += n;
                     got = true;
-                    if n < space {
+                    if n < space && !wire.is_tls() {
                         // A short read emptied the kernel buffer; the next arrival raises a new
-                        // edge, so no extra read just to see WouldBlock.
+                        // edge, so no extra read just to see WouldBlock. (A TLS session reads
+                        // the socket a record at a time: only WouldBlock tells.)
                         self.drained = true;
                         return Fill::Data;
                     }
@@ -645,7 +646,7 @@ mod tests {
 
     fn stream(rest: Rest, send_continue: bool) -> BodyStream {
         BodyStream {
-            fd: Fd(-1),
+            wire: Wire::plain(crate::sys::Fd(-1)),
             timeout: std::time::Duration::from_secs(1),
             rest,
             send_continue,

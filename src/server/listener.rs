@@ -115,6 +115,31 @@ fn bind_one(addr: SocketAddr, defer: Duration, reuse_port: bool) -> io::Result<s
 /// The peer address a connection over a Unix domain socket reports: it has no IP address.
 pub(crate) const UNIX_PEER: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
 
+/// What a listener's connections speak: plain HTTP, or HTTPS with this configuration.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Security {
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::TlsConfig>,
+}
+
+/// A new connection's TLS session, if its listener has one (nothing without feature `tls`).
+#[cfg(feature = "tls")]
+pub(crate) type Session = Option<Arc<crate::tls::session::Session>>;
+#[cfg(not(feature = "tls"))]
+pub(crate) type Session = ();
+
+impl Security {
+    pub(crate) fn session(&self) -> io::Result<Session> {
+        #[cfg(feature = "tls")]
+        return match &self.tls {
+            Some(t) => Ok(Some(Arc::new(crate::tls::session::Session::new(t.session()?)))),
+            None => Ok(None),
+        };
+        #[cfg(not(feature = "tls"))]
+        Ok(())
+    }
+}
+
 /// What [`crate::Builder`] bound (or inherited), not yet handed to the pollers.
 #[derive(Debug)]
 pub(crate) enum Bound {

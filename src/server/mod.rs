@@ -579,7 +579,29 @@ impl Builder {
     pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
         let listeners = listener::bind(addr, self.cfg.pollers, self.cfg.defer_accept, self.cfg.reuse_port)?;
         let local = listeners[0].local_addr()?;
-        Ok(Server { cfg: self.cfg, listeners: listener::Bound::Tcp(listeners), local })
+        Ok(Server::new(self.cfg, listener::Bound::Tcp(listeners), local))
+    }
+
+    /// Binds a TLS listener (HTTPS) as [`bind`](Self::bind) binds a plain one: connections to
+    /// it complete a TLS handshake with `tls`'s certificates before their requests are read.
+    /// Add plain listeners to the same server with [`Server::bind`] (and more TLS ones with
+    /// [`Server::bind_tls`]). See [`crate::tls`] for what is negotiated.
+    ///
+    /// ```
+    /// use shockwave::tls::TlsConfig;
+    /// let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// let tls = TlsConfig::from_pem(made.cert.pem(), made.signing_key.serialize_pem())?;
+    /// let handle = shockwave::Server::builder()
+    ///     .bind_tls("127.0.0.1:0", tls)?
+    ///     .start(|req, resp| resp.write_body(if req.is_tls() { "over TLS" } else { "plain" }))?;
+    /// # handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn bind_tls(self, addr: impl ToSocketAddrs, tls: crate::tls::TlsConfig) -> io::Result<Server> {
+        let mut server = self.bind(addr)?;
+        server.security.tls = Some(tls);
+        Ok(server)
     }
 
     /// Binds a Unix domain stream socket at `path` instead of a TCP port: for a server behind a
@@ -623,7 +645,7 @@ impl Builder {
     /// ```
     pub fn bind_unix(self, path: impl AsRef<Path>) -> io::Result<Server> {
         let (l, file) = listener::bind_unix(path.as_ref())?;
-        Ok(Server { cfg: self.cfg, listeners: listener::Bound::Unix(l, Some(file)), local: listener::UNIX_PEER })
+        Ok(Server::new(self.cfg, listener::Bound::Unix(l, Some(file)), listener::UNIX_PEER))
     }
 }
 
@@ -685,7 +707,7 @@ impl Builder {
             listener::Bound::Tcp(v) => v[0].local_addr()?,
             listener::Bound::Unix(..) => listener::UNIX_PEER,
         };
-        Ok(Server { cfg: self.cfg, listeners: bound, local })
+        Ok(Server::new(self.cfg, bound, local))
     }
 }
 
@@ -705,11 +727,71 @@ impl Builder {
 #[derive(Debug)]
 pub struct Server {
     cfg: Config,
+    /// The first address bound: the one [`ServerHandle::hand_over`] passes on.
     listeners: listener::Bound,
-    local: SocketAddr,
+    security: listener::Security,
+    /// Addresses bound after it ([`Server::bind`], [`Server::bind_tls`]).
+    more: Vec<(listener::Bound, listener::Security)>,
+    /// Every address, in the order bound.
+    addrs: Vec<SocketAddr>,
 }
 
 impl Server {
+    fn new(cfg: Config, listeners: listener::Bound, local: SocketAddr) -> Server {
+        Server { cfg, listeners, security: Default::default(), more: Vec::new(), addrs: vec![local] }
+    }
+
+    /// Binds one more address, served by the same pollers, workers and handler: plain HTTP
+    /// beside a TLS listener, say, or IPv4 and IPv6. Bound with the builder's options
+    /// ([`reuse_port`](Builder::reuse_port), [`defer_accept`](Builder::defer_accept)).
+    /// [`ServerHandle::hand_over`] passes on the first address's sockets only.
+    ///
+    /// ```
+    /// let server = shockwave::Server::builder().bind("127.0.0.1:0")?.bind("[::1]:0");
+    /// # let _ = server; // (::1 may be missing where this runs)
+    /// let two = shockwave::Server::builder().bind("127.0.0.1:0")?.bind("127.0.0.1:0")?;
+    /// assert_eq!(two.local_addrs().len(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind(self, addr: impl ToSocketAddrs) -> io::Result<Server> {
+        self.bind_more(addr, listener::Security::default())
+    }
+
+    /// Binds one more address as a TLS listener (see [`Builder::bind_tls`]): HTTPS beside
+    /// plain HTTP in one server.
+    ///
+    /// ```
+    /// use shockwave::tls::TlsConfig;
+    /// let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    /// let tls = TlsConfig::from_pem(made.cert.pem(), made.signing_key.serialize_pem())?;
+    /// let server = shockwave::Server::builder().bind("127.0.0.1:0")?.bind_tls("127.0.0.1:0", tls)?;
+    /// let [plain, https] = server.local_addrs()[..] else { unreachable!() };
+    /// # let _ = (plain, https);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn bind_tls(self, addr: impl ToSocketAddrs, tls: crate::tls::TlsConfig) -> io::Result<Server> {
+        self.bind_more(addr, listener::Security { tls: Some(tls) })
+    }
+
+    fn bind_more(mut self, addr: impl ToSocketAddrs, security: listener::Security) -> io::Result<Server> {
+        let listeners = listener::bind(addr, self.cfg.pollers, self.cfg.defer_accept, self.cfg.reuse_port)?;
+        self.addrs.push(listeners[0].local_addr()?);
+        self.more.push((listener::Bound::Tcp(listeners), security));
+        Ok(self)
+    }
+
+    /// Every bound address, in the order bound (the first is [`local_addr`](Self::local_addr)).
+    ///
+    /// ```
+    /// let server = shockwave::Server::builder().bind("127.0.0.1:0")?;
+    /// assert_eq!(server.local_addrs(), [server.local_addr()]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
     /// A builder with the default configuration.
     ///
     /// ```
@@ -730,7 +812,7 @@ impl Server {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn local_addr(&self) -> SocketAddr {
-        self.local
+        self.addrs[0]
     }
 
     /// The socket file of a server bound with [`Builder::bind_unix`]; `None` for TCP.
@@ -784,13 +866,19 @@ impl Server {
     pub fn start_handler(self, handler: impl Handler) -> io::Result<ServerHandle> {
         let mut cfg = self.cfg;
         // every listening socket (several may be passed in) needs a poller waiting on it
-        cfg.pollers = cfg.pollers.max(self.listeners.len());
+        cfg.pollers = self.more.iter().map(|(b, _)| b.len()).fold(cfg.pollers.max(self.listeners.len()), usize::max);
         let unix = self.listeners.unix_path().map(Path::to_path_buf);
         let over_unix = matches!(self.listeners, listener::Bound::Unix(..));
         let listening = self.listeners.duplicates()?;
         let socket_file = self.listeners.socket_file().as_ref().map(Arc::downgrade);
+        let mut each: Vec<Vec<_>> = (0..cfg.pollers).map(|_| Vec::new()).collect();
+        for (bound, security) in std::iter::once((self.listeners, self.security)).chain(self.more) {
+            for (i, l) in bound.split(cfg.pollers)?.into_iter().enumerate() {
+                each[i].push((l, security.clone()));
+            }
+        }
         let mut pollers = Vec::new();
-        for (i, l) in self.listeners.split(cfg.pollers)?.into_iter().enumerate() {
+        for (i, l) in each.into_iter().enumerate() {
             let poll = mio::Poll::new()?;
             let waker = mio::Waker::new(poll.registry(), poller::WAKER)?;
             let registry = poll.registry().try_clone()?;
@@ -836,7 +924,7 @@ impl Server {
         }
         pool::spawn_monitor(&shared)?;
         notify::started();
-        Ok(ServerHandle { inner: Arc::new(Running { shared, local: self.local, unix }) })
+        Ok(ServerHandle { inner: Arc::new(Running { shared, addrs: self.addrs, unix }) })
     }
 }
 
@@ -875,7 +963,7 @@ pub struct ServerHandle {
 /// server.
 struct Running {
     shared: Arc<Shared>,
-    local: SocketAddr,
+    addrs: Vec<SocketAddr>,
     unix: Option<PathBuf>,
 }
 
@@ -901,7 +989,19 @@ impl ServerHandle {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn local_addr(&self) -> SocketAddr {
-        self.inner.local
+        self.inner.addrs[0]
+    }
+
+    /// Every bound address, in the order bound (see [`Server::bind`]).
+    ///
+    /// ```
+    /// let handle = shockwave::Server::builder().bind("127.0.0.1:0")?.start(|_req, _resp| {})?;
+    /// assert_eq!(handle.local_addrs(), [handle.local_addr()]);
+    /// handle.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.inner.addrs
     }
 
     /// The socket file of a server bound with [`Builder::bind_unix`]; `None` for TCP.
@@ -1041,7 +1141,7 @@ impl std::fmt::Debug for ServerHandle {
         let mut d = f.debug_struct("ServerHandle");
         match &self.inner.unix {
             Some(path) => d.field("unix_path", path),
-            None => d.field("local_addr", &self.inner.local),
+            None => d.field("local_addr", &self.inner.addrs[0]),
         };
         d.finish()
     }

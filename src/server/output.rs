@@ -8,10 +8,14 @@
 //! A file response's body ([`FileBody`]) follows the held bytes (its head): the worker
 //! attaches it and answers nothing more until it is out, so bytes kept while a file is
 //! attached always precede it.
+//!
+//! Over TLS, what the socket refused may also be records sealed in the connection's session
+//! (`sealed`): output is pending until those are out too. A file body is copied through the
+//! session then (sendfile would bypass it).
 
 use crate::buf::{Buf, BufPool, MAX_POOLED};
 use crate::http::file_body::FileBody;
-use crate::sys::Fd;
+use crate::wire::Wire;
 use std::io;
 
 /// Most file body bytes one [`Output::flush`] sends before the connection yields to the
@@ -36,16 +40,23 @@ pub(crate) struct Output {
     len: usize,
     /// A file body sent after the held bytes.
     file: Option<Box<FileBody>>,
+    /// The TLS session holds sealed records the socket has not taken (they go first).
+    sealed: bool,
 }
 
 impl Output {
     pub(crate) fn new() -> Output {
-        Output { buf: Buf::default(), pos: 0, len: 0, file: None }
+        Output { buf: Buf::default(), pos: 0, len: 0, file: None, sealed: false }
     }
 
     /// Whether there is unwritten output.
     pub(crate) fn is_pending(&self) -> bool {
-        self.pos < self.len || self.file.is_some()
+        self.pos < self.len || self.file.is_some() || self.sealed
+    }
+
+    /// Notes, after writing to `wire`, whether its TLS session kept sealed records back.
+    pub(crate) fn wrote(&mut self, wire: &Wire) {
+        self.sealed = wire.holds_output();
     }
 
     /// Bytes held, not yet written (a file body's included).
@@ -63,6 +74,7 @@ impl Output {
     pub(crate) fn release(&mut self, pool: &BufPool) {
         self.pos = 0;
         self.len = 0;
+        self.sealed = false;
         self.file = None; // closes the file
         if !self.buf.is_empty() {
             pool.release(std::mem::take(&mut self.buf));
@@ -71,9 +83,10 @@ impl Output {
 
     /// Puts bytes after existing unwritten output, trying the socket first when nothing waits
     /// (it usually takes everything).
-    pub(crate) fn queue(&mut self, fd: Option<Fd>, data: &[u8], pool: &BufPool) {
-        if !self.is_pending() {
-            if let Some(Ok(n)) = fd.map(|fd| fd.write(data)) {
+    pub(crate) fn queue(&mut self, wire: Option<&Wire>, data: &[u8], pool: &BufPool) {
+        if let (false, Some(wire)) = (self.is_pending(), wire) {
+            if let Ok(n) = wire.write(data) {
+                self.wrote(wire);
                 return self.keep(&data[n..], pool);
             }
         }
@@ -103,11 +116,11 @@ impl Output {
     }
 
     /// Writes held output, and a file body after it (at most [`FILE_TURN`] bytes of it).
-    pub(crate) fn flush(&mut self, fd: Fd, pool: &BufPool) -> io::Result<Flushed> {
+    pub(crate) fn flush(&mut self, wire: &Wire, pool: &BufPool) -> io::Result<Flushed> {
         let turn_ends = self.file.as_ref().map_or(0, |f| f.len().saturating_sub(FILE_TURN));
         loop {
             while self.pos < self.len {
-                match fd.write(&self.buf[self.pos..self.len]) {
+                match wire.write(&self.buf[self.pos..self.len]) {
                     Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                     Ok(n) => self.pos += n,
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Blocked),
@@ -116,12 +129,13 @@ impl Output {
                 }
             }
             let Some(f) = self.file.as_mut() else { break };
+            f.buffered |= wire.is_tls();
             if f.len() == 0 {
                 self.file = None;
             } else if f.len() < turn_ends {
                 return Ok(Flushed::Yield);
             } else if f.sendfile_next() {
-                match f.sendfile(fd) {
+                match f.sendfile(wire.fd) {
                     Ok(_) => {}
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Blocked),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -142,6 +156,14 @@ impl Output {
                 self.pos = 0;
                 self.len = f.read_chunk(&mut self.buf)?;
             }
+        }
+        match wire.flush() {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.sealed = true;
+                return Ok(Flushed::Blocked);
+            }
+            Err(e) => return Err(e),
         }
         self.release(pool);
         Ok(Flushed::All)

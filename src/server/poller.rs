@@ -1,5 +1,5 @@
-//! A poller: one `mio::Poll`, one listener (TCP, or its share of a Unix socket), and the
-//! connections accepted on it.
+//! A poller: one `mio::Poll`, its listeners (TCP, or its share of a Unix socket; one per
+//! address the server binds, plain or TLS), and the connections accepted on them.
 //!
 //! A poller is not a thread: whichever pool thread holds its lock runs [`Poller::turn`] (the
 //! leader/followers pattern, see `worker.rs`). Each turn waits for readiness (or takes up the
@@ -13,7 +13,7 @@
 
 use super::clock::Tick;
 use super::conn::{Conn, Next, Phase};
-use super::listener::Listener;
+use super::listener::{Listener, Security};
 use super::shared::Shared;
 use super::slot::{Event, Slot};
 use crate::http::date;
@@ -25,8 +25,12 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub(crate) const LISTENER: Token = Token(usize::MAX);
-pub(crate) const WAKER: Token = Token(usize::MAX - 1);
+pub(crate) const WAKER: Token = Token(usize::MAX);
+/// Listener `i`'s token is `LISTENERS - i` (connection tokens stay far below: their low half
+/// is a slab index).
+const LISTENERS: usize = usize::MAX - 1;
+/// Most listeners a poller takes.
+const MAX_LISTENERS: usize = 64;
 
 /// How often deadlines are checked (timeouts are this precise).
 const SWEEP: Duration = Duration::from_millis(100);
@@ -67,7 +71,8 @@ pub(crate) struct Poller {
     /// How many events of the last poll have been handled; the rest are handled before the
     /// next poll.
     cursor: usize,
-    listener: Option<Listener>,
+    /// Empty once the poller stops accepting.
+    listeners: Vec<(Listener, Security)>,
     slab: Vec<Option<Entry>>,
     free_idx: Vec<usize>,
     gens: Vec<u32>,
@@ -87,14 +92,20 @@ pub(crate) struct Poller {
 }
 
 impl Poller {
-    pub(crate) fn new(me: usize, poll: Poll, mut listener: Listener) -> io::Result<Poller> {
-        listener.register(&poll, LISTENER)?;
+    pub(crate) fn new(me: usize, poll: Poll, mut listeners: Vec<(Listener, Security)>) -> io::Result<Poller> {
+        if listeners.len() > MAX_LISTENERS {
+            let why = format!("a server takes at most {MAX_LISTENERS} addresses");
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+        }
+        for (i, (l, _)) in listeners.iter_mut().enumerate() {
+            l.register(&poll, Token(LISTENERS - i))?;
+        }
         Ok(Poller {
             me,
             poll,
             events: Events::with_capacity(1024),
             cursor: 0,
-            listener: Some(listener),
+            listeners,
             slab: Vec::new(),
             free_idx: Vec::new(),
             gens: Vec::new(),
@@ -141,8 +152,8 @@ impl Poller {
             }
             self.cursor += 1;
             match ev.token() {
-                LISTENER => self.accept_all(sh),
                 WAKER => {}
+                Token(t) if t > LISTENERS - MAX_LISTENERS => self.accept_all(sh),
                 t => jobs += usize::from(self.on_event(sh, t)),
             }
         }
@@ -187,7 +198,7 @@ impl Poller {
     }
 
     fn stop_accepting(&mut self) {
-        if let Some(mut l) = self.listener.take() {
+        for (mut l, _) in self.listeners.drain(..) {
             let _ = l.deregister(&self.poll);
         }
     }
@@ -216,19 +227,29 @@ impl Poller {
         self.accept_queued(sh);
     }
 
-    /// Accepts every connection the listener has queued (up to the connection cap).
+    /// Accepts every connection the listeners have queued (up to the connection cap).
     fn accept_queued(&mut self, sh: &Shared) {
+        for i in 0..self.listeners.len() {
+            if !self.accept_from(sh, i) {
+                return;
+            }
+        }
+    }
+
+    /// Accepts what listener `i` has queued; `false` when no more should be accepted now.
+    fn accept_from(&mut self, sh: &Shared, i: usize) -> bool {
         loop {
             if sh.open.load(Relaxed) >= sh.cfg.max_connections {
                 // Leave the rest in the kernel backlog until connections close.
                 self.at_capacity = true;
-                return;
+                return false;
             }
             self.at_capacity = false;
-            let Some(l) = self.listener.as_ref() else { return };
-            match l.accept() {
-                Ok((sock, peer)) => self.add(sh, sock, peer),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            let Some((l, security)) = self.listeners.get(i) else { return true };
+            match l.accept().map(|(sock, peer)| (sock, peer, security.session())) {
+                Ok((sock, peer, Ok(tls))) => self.add(sh, sock, peer, tls),
+                Ok((_, peer, Err(e))) => log::error!("cannot serve the connection from {peer}: {e}"),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
                 Err(e) if matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted) => {}
                 Err(e) => {
                     // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a listener that
@@ -237,7 +258,7 @@ impl Poller {
                         log::warn!("accept failed: {e}; pausing accepts for {ACCEPT_BACKOFF:?}");
                     }
                     self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
-                    return;
+                    return false;
                 }
             }
         }
@@ -245,7 +266,7 @@ impl Poller {
 
     /// Takes a new connection on (`peer` is `listener::UNIX_PEER` over a Unix socket, whose
     /// server has no per-IP cap).
-    fn add(&mut self, sh: &Shared, sock: OwnedFd, peer: SocketAddr) {
+    fn add(&mut self, sh: &Shared, sock: OwnedFd, peer: SocketAddr, tls: super::listener::Session) {
         if let (Some(cap), Some(m)) = (sh.cfg.max_connections_per_ip, &sh.per_ip) {
             let mut m = m.lock();
             let n = m.entry(peer.ip()).or_insert(0);
@@ -271,7 +292,7 @@ impl Poller {
             return;
         }
         let slot = self.spare.pop().unwrap_or_else(|| Arc::new(Slot::new(self.me, Conn::new())));
-        slot.conn.lock().open(sock, peer, token);
+        slot.conn.lock().open(sock, peer, token, tls);
         slot.reopen();
         self.slab[idx] = Some(Entry { gen, slot: slot.clone() });
         self.live += 1;

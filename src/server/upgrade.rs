@@ -31,15 +31,23 @@ pub(crate) fn hand_over(sh: &Shared, slot: &Arc<Slot>, c: &mut Conn, up: Pending
     let buffered = c.input.buf[up.head_end..end].to_vec();
     let peer = c.peer;
     let unix = peer == super::listener::UNIX_PEER;
+    #[cfg(feature = "tls")]
+    let tls = c.tls.take();
+    #[cfg(not(feature = "tls"))]
+    let tls = ();
     c.close(&p.pool); // the socket is out already: this only gives the buffers back
     slot.mark_closed();
     sh.connection_closed(slot.clone(), peer.ip());
-    let sent = crate::sys::Fd(sock.as_raw_fd()).write_all_blocking(out, sh.cfg.write_timeout);
+    #[cfg(feature = "tls")]
+    let wire = crate::wire::Wire { fd: crate::sys::Fd(sock.as_raw_fd()), tls: tls.clone() };
+    #[cfg(not(feature = "tls"))]
+    let wire = crate::wire::Wire::plain(crate::sys::Fd(sock.as_raw_fd()));
+    let sent = wire.write_all_blocking(out, sh.cfg.write_timeout);
     out.clear();
     if let Err(e) = sent {
         return log::debug!("the 101 to {peer} failed: {e}"); // dropping `sock` closes it
     }
-    let stream = match Upgraded::new(sock, unix, buffered) {
+    let stream = match Upgraded::new(sock, unix, buffered, tls) {
         Ok(s) => s,
         Err(e) => return log::warn!("cannot hand over the upgraded connection from {peer}: {e}"),
     };

@@ -178,13 +178,14 @@ impl Worker {
     fn write_out(&mut self, c: &mut Conn, pool: &BufPool) -> bool {
         let out = &self.resp.out;
         let mut n = 0;
-        let ok = match c.fd() {
+        let wire = c.wire();
+        let ok = match &wire {
             None => false,
-            Some(fd) => loop {
+            Some(wire) => loop {
                 if n == out.len() {
                     break true;
                 }
-                let sent = if c.close_after { fd.write_last(&out[n..]) } else { fd.write(&out[n..]) };
+                let sent = if c.close_after { wire.write_last(&out[n..]) } else { wire.write(&out[n..]) };
                 match sent {
                     Ok(0) => break false,
                     Ok(k) => n += k,
@@ -194,7 +195,8 @@ impl Worker {
                 }
             },
         };
-        if ok {
+        if let (true, Some(wire)) = (ok, &wire) {
+            c.output.wrote(wire);
             c.output.keep(&out[n..], pool);
         }
         self.resp.out.clear();
@@ -205,13 +207,13 @@ impl Worker {
     fn answer(&mut self, c: &mut Conn, pool: &BufPool) {
         let shared = &*self.shared;
         let cfg = &shared.cfg;
-        let fd = c.fd();
+        let wire = c.wire();
         self.req.buf = std::mem::take(&mut c.input.buf);
         self.req.fields = std::mem::take(&mut c.input.fields);
         self.req.peer = c.peer;
         self.req.remote = c.input.proxy.as_ref().and_then(|p| p.source()).unwrap_or(c.peer);
         self.req.proxy.clone_from(&c.input.proxy);
-        self.req.fd = fd;
+        self.req.wire.clone_from(&wire);
         // a streamed body the handler left, and what becomes of its rest
         let mut left: Option<(BodyStream, Unread)> = None;
         let mut answered = 0;
@@ -230,14 +232,14 @@ impl Worker {
             let streamed = rest.is_some();
             if let Some(rest) = rest {
                 // The handler may block on the socket: send what earlier requests produced first.
-                if let Some(fd) = fd {
-                    if !flush_blocking(&mut self.resp.out, fd, cfg.write_timeout) {
+                if let Some(wire) = &wire {
+                    if !flush_blocking(&mut self.resp.out, wire, cfg.write_timeout) {
                         c.close_after = true;
                         break;
                     }
                     self.resp.ctx.head_sent.store(false, Relaxed);
                     *self.req.stream.lock() = Some(BodyStream {
-                        fd,
+                        wire: wire.clone(),
                         timeout: cfg.body_timeout,
                         rest: *rest,
                         send_continue: head.has(Head::EXPECT_CONTINUE) && self.req.body.len() == 0,
@@ -255,7 +257,7 @@ impl Worker {
                 && cfg.max_requests_per_conn.is_none_or(|m| c.served < m);
             let resp = &mut self.resp;
             resp.reset();
-            resp.ctx.fd = fd;
+            resp.ctx.wire.clone_from(&wire);
             resp.ctx.head = head.kind == MethodKind::Head;
             resp.ctx.minor = head.minor;
             resp.ctx.keep_alive = keep_alive;
@@ -329,8 +331,8 @@ impl Worker {
                 break;
             }
             if self.resp.out.len() > OUT_HIGH_WATER {
-                if let Some(fd) = fd {
-                    if !flush_blocking(&mut self.resp.out, fd, cfg.write_timeout) {
+                if let Some(wire) = &wire {
+                    if !flush_blocking(&mut self.resp.out, wire, cfg.write_timeout) {
                         c.close_after = true;
                         break;
                     }
@@ -343,8 +345,8 @@ impl Worker {
             c.input.batch.clear();
         }
         // the socket is the connection's: nothing keeps it past the batch (see `sys::Fd`)
-        self.req.fd = None;
-        self.resp.ctx.fd = None;
+        self.req.wire = None;
+        self.resp.ctx.wire = None;
         // only this thread writes its counter: a plain add, no locked instruction
         let served = &shared.requests[self.id];
         served.store(served.load(Relaxed) + answered, Relaxed);
@@ -403,8 +405,8 @@ fn warm_parking() {
 /// Writes pending output before the handler gets the socket (a streamed body) or to cap memory
 /// in a long batch, waiting up to the write timeout. `false` if the connection failed; the
 /// output is gone either way.
-fn flush_blocking(out: &mut Vec<u8>, fd: crate::sys::Fd, timeout: std::time::Duration) -> bool {
-    let ok = fd.write_all_blocking(out, timeout).is_ok();
+fn flush_blocking(out: &mut Vec<u8>, wire: &crate::wire::Wire, timeout: std::time::Duration) -> bool {
+    let ok = wire.write_all_blocking(out, timeout).is_ok();
     out.clear();
     ok
 }

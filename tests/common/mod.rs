@@ -1,6 +1,8 @@
 //! Test support: start a server on 127.0.0.1:0, talk to it with raw bytes, parse what comes back.
 #![allow(dead_code)]
 
+pub mod certs;
+
 use shockwave::{Builder, Request, Response, Server, ServerHandle};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
