@@ -23,13 +23,7 @@ BROWSER_TAG=browser-test
 # shellcheck source=scripts/browser-lib.sh
 source scripts/browser-lib.sh
 browser_setup
-# https once the examples serve it (server TLS: SHOCKWAVE_TLS_CERT and SHOCKWAVE_TLS_KEY)
-if grep -q SHOCKWAVE_TLS_CERT examples/files.rs examples/websocket.rs 2>/dev/null; then
-    scheme=${SCHEME:-https}
-else
-    scheme=${SCHEME:-http}
-    [ "$scheme" = http ] && echo "$BROWSER_TAG: the examples have no server TLS in this tree: plain HTTP and ws://"
-fi
+scheme=${SCHEME:-https}
 if [ "$scheme" != http ] && [ "$scheme" != https ]; then
     echo "$BROWSER_TAG: FAIL: SCHEME must be http or https, not $scheme" >&2
     exit 2

@@ -190,6 +190,10 @@ verify('access log', () => {
 const net = loads.flatMap((l) => l.network);
 verify('the browser saw', () => {
     check(net.every((r) => r.protocol === 'http/1.1'), 'protocols', [...new Set(net.map((r) => r.protocol))]);
+    if (origin.startsWith('https:')) {
+        const plain = net.filter((r) => !r.fromDiskCache && !r.securityDetails);
+        check(plain.length === 0, 'responses from the network without TLS details', plain.map((r) => r.url));
+    }
     // the media stack serves some ranges from its cache and DevTools does not report every media
     // request, so the two lists are compared as sets of paths, not counted
     const logged = new Set(log.map((l) => l.target));
@@ -207,6 +211,8 @@ verify('keep-alive', () => {
 });
 
 const count = (s) => log.filter((l) => l.status === s).length;
+const tls = [...new Set(net.filter((r) => r.securityDetails).map((r) => `${r.securityDetails.protocol} ${r.securityDetails.cipher}`))];
+if (tls.length) console.log(`${TAG}: TLS: ${tls.join(', ')}; the WebSocket: ${wsUrl}`);
 const ws = loads.map((l) => l.report.websocket?.detail).filter(Boolean);
 console.log(
     `${TAG}: ${log.length} requests in the access log (${count(200)} × 200, ${count(206)} × 206, ${count(304)} × 304) ` +
