@@ -39,7 +39,7 @@ if [ -s "$video" ] || scripts/install-deps.sh ffmpeg:ffmpeg; then
         timeout 120 ffmpeg -hide_banner -loglevel error -y -f lavfi \
             -i "testsrc2=s=$VIDEO_SIZE:r=15:d=$VIDEO_SECONDS" -vf noise=alls=60:allf=t \
             -c:v libvpx -deadline realtime -cpu-used 16 -qmin 0 -qmax 0 -b:v 20M -an \
-            "$video.tmp.webm"
+            "$video.tmp.webm" || { echo "$BROWSER_TAG: FAIL: ffmpeg could not make the video" >&2; exit 1; }
         mv "$video.tmp.webm" "$video"
     fi
     video_meta="${VIDEO_SIZE}x${VIDEO_SECONDS}"
@@ -55,19 +55,24 @@ cp "$video" "$site/video.webm"
 tls_env=()
 spki=""
 if [ "$scheme" = https ]; then
+    scripts/install-deps.sh openssl:openssl || browser_skip "cannot install openssl to make the test CA"
     # a test CA and a certificate it signs for 127.0.0.1 and localhost; Chromium trusts the CA's key
-    (
+    if ! (
         cd "$BROWSER_WORK"
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
             -subj "/CN=Shockwave browser-test CA" -keyout ca.key -out ca.pem \
-            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign 2>/dev/null
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
-            -keyout key.pem -out cert.csr 2>/dev/null
-        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf
-        openssl x509 -req -in cert.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-            -extfile ext.cnf -out leaf.pem 2>/dev/null
-        cat leaf.pem ca.pem >cert.pem
-    )
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign &&
+            openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+                -keyout key.pem -out cert.csr &&
+            printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf &&
+            openssl x509 -req -in cert.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+                -extfile ext.cnf -out leaf.pem &&
+            cat leaf.pem ca.pem >cert.pem # the chain the server sends: its certificate, then the CA
+    ) >"$BROWSER_WORK/openssl.log" 2>&1; then
+        echo "$BROWSER_TAG: FAIL: openssl could not make the test certificates:" >&2
+        cat "$BROWSER_WORK/openssl.log" >&2
+        exit 1
+    fi
     spki=$(openssl x509 -in "$BROWSER_WORK/ca.pem" -pubkey -noout | openssl pkey -pubin -outform der |
         openssl dgst -sha256 -binary | base64)
     tls_env=(SHOCKWAVE_TLS_CERT="$BROWSER_WORK/cert.pem" SHOCKWAVE_TLS_KEY="$BROWSER_WORK/key.pem")
