@@ -60,7 +60,8 @@ browser_start() {
     done
     local example=$1
     shift
-    env "${envs[@]}" "$BROWSER_TARGET/debug/examples/$example" "$@" >"$log" 2>&1 &
+    : >"$log" # there before the first look at it (the background job opens it when it starts)
+    env "${envs[@]}" "$BROWSER_TARGET/debug/examples/$example" "$@" >>"$log" 2>&1 &
     pid=$!
     BROWSER_PIDS+=("$pid")
     BROWSER_ADDR=""
