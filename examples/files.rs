@@ -5,6 +5,8 @@
 //! `SHOCKWAVE_POLLERS` and `SHOCKWAVE_WORKERS` set the thread counts. With
 //! `SHOCKWAVE_TLS_CERT` and `SHOCKWAVE_TLS_KEY` (PEM files; built with `--features fs,tls`)
 //! it serves HTTPS (the file bodies then go through TLS instead of sendfile).
+//! `SHOCKWAVE_ACCESS_LOG=1` prints an access log line (Common Log Format) per request on
+//! stdout, as `scripts/browser-test.sh` reads it.
 //!
 //! ```text
 //! cargo run --release --example files --features fs -- ./public
@@ -13,6 +15,7 @@
 //! ```
 
 use shockwave::fs::Dir;
+use shockwave::middleware::{wrap, AccessLog};
 use shockwave::Server;
 
 #[path = "support/https.rs"]
@@ -38,7 +41,13 @@ fn main() -> std::io::Result<()> {
     let (server, scheme) = https::bind(builder, &addr)?;
     println!("serving {dir} on {scheme}://{}/", server.local_addr());
     let files = Dir::new(&dir).precompressed(true).cache_control("public, max-age=60");
-    server.start_handler(files)?.join();
+    let handle = if std::env::var("SHOCKWAVE_ACCESS_LOG").is_ok_and(|v| v == "1") {
+        // stdout is line-buffered: each line is out as soon as Dir has answered
+        server.start_handler(wrap(files, AccessLog::common().to(|line| println!("{line}"))))?
+    } else {
+        server.start_handler(files)?
+    };
+    handle.join();
     Ok(())
 }
 

@@ -2,7 +2,8 @@
 # The README's test command. Installs what the tests need (curl, python3, prlimit, go, nginx),
 # runs every test target and the doctests, the shared RFC 9112 conformance sets against examples/echo, and
 # examples/hello and examples/echo behind real nginx and HAProxy (scripts/proxies.sh), and headless
-# Chromium driving examples/forms through Playwright (scripts/browser.sh), and rolling restarts
+# Chromium driving examples/forms through Playwright (scripts/browser.sh) and loading a whole site
+# from examples/files with a WebSocket to examples/websocket (scripts/browser-test.sh), and rolling restarts
 # by every mechanism through nginx and HAProxy under load with 0 failed requests
 # (scripts/rolling-restart.sh).
 set -euo pipefail
@@ -18,6 +19,7 @@ cargo build --examples   # tests/limits.rs runs examples/hello as a subprocess
 cargo test --all-targets --all-features
 cargo test --doc --all-features
 scripts/browser.sh
+scripts/browser-test.sh
 scripts/conformance.sh
 scripts/proxies.sh
 scripts/rolling-restart.sh

@@ -249,17 +249,36 @@ impl Write for Upgraded {
         match &mut self.socket {
             Socket::Tcp(s) => s.write(buf),
             Socket::Unix(s) => s.write(buf),
-            // (all of it, sealed and sent: a TLS stream buffers nothing on the way out either)
+            // what the session took (sealed, perhaps not sent yet: `flush` waits for that);
+            // a timeout only when it took nothing, as a socket's write reports
             #[cfg(feature = "tls")]
             Socket::Tls(s, tls, times) => {
-                tls_io(s, tls, |w| w.write_all_blocking(buf, TlsTimeouts::get(&times.write)))?;
-                Ok(buf.len())
+                tls_io(s, tls, |w| w.write_some_blocking(buf, TlsTimeouts::get(&times.write)))
             }
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(()) // nothing is buffered on the way out
+        match &self.socket {
+            #[cfg(feature = "tls")]
+            Socket::Tls(s, tls, times) => tls_io(s, tls, |w| w.flush_blocking(TlsTimeouts::get(&times.write))),
+            _ => Ok(()), // nothing is buffered on the way out
+        }
+    }
+}
+
+/// The last handle on a TLS stream tells the client nothing more follows (`close_notify`),
+/// if the socket takes it, before the socket closes.
+impl Drop for Upgraded {
+    fn drop(&mut self) {
+        #[cfg(feature = "tls")]
+        if let Socket::Tls(s, tls, _) = &self.socket {
+            if std::sync::Arc::strong_count(tls) == 1 {
+                let wire = crate::wire::Wire { fd: crate::sys::Fd(s.as_raw_fd()), tls: Some(tls.clone()) };
+                let _ = wire.flush();
+                wire.close_notify();
+            }
+        }
     }
 }
 

@@ -127,13 +127,27 @@ impl Wire {
     /// to `timeout` each time the socket is full.
     pub(crate) fn write_all_blocking(&self, mut buf: &[u8], timeout: Duration) -> io::Result<()> {
         while !buf.is_empty() {
+            let n = self.write_some_blocking(buf, timeout)?;
+            buf = &buf[n..];
+        }
+        self.flush_blocking(timeout)
+    }
+
+    /// Writes some of `buf` (how much, in the count), waiting up to `timeout` for the socket
+    /// to take anything: a blocking socket's `write`. Under TLS the bytes may still be sealed
+    /// in the session: [`flush_blocking`](Self::flush_blocking) sends them.
+    pub(crate) fn write_some_blocking(&self, buf: &[u8], timeout: Duration) -> io::Result<usize> {
+        loop {
             match self.write(buf) {
-                Ok(n) => buf = &buf[n..],
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.wait_io(true, Instant::now() + timeout)?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+                r => return r,
             }
         }
+    }
+
+    /// Sends what the TLS session holds, waiting for room up to `timeout` at a time.
+    pub(crate) fn flush_blocking(&self, timeout: Duration) -> io::Result<()> {
         while self.holds_output() {
             match self.flush() {
                 Ok(()) => break,

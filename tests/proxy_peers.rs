@@ -4,7 +4,9 @@
 //! generated config in a temp dir, in front of an in-process server with
 //! `proxy_protocol(true)`. The handler must see the original client (127.0.0.1 and the
 //! client socket's own port) as `remote_addr`, and the proxy's connection as `peer_addr`, for
-//! every request of a kept-alive connection. A missing binary or module: "SKIP: …".
+//! every request of a kept-alive connection; with feature `tls`, also behind HAProxy
+//! re-encrypting to a TLS listener (`send-proxy-v2 ssl`: the header before the handshake).
+//! A missing binary or module: "SKIP: …".
 
 mod common;
 
@@ -223,5 +225,59 @@ fn nginx_stream_proxy_protocol_reports_the_client() {
     for a in &answers {
         assert_eq!(check(me, a), "v1 - 0");
     }
+    h.shutdown();
+}
+
+/// HAProxy re-encrypting to a TLS listener (`ssl verify none` on the server line) with
+/// `send-proxy-v2`: the PROXY header arrives in the clear before the TLS handshake, and the
+/// handler sees the client's address over TLS.
+#[cfg(feature = "tls")]
+#[test]
+fn haproxy_send_proxy_v2_before_tls_reports_the_client() {
+    if haproxy_version().is_none() {
+        println!("SKIP: /usr/sbin/haproxy not installed and scripts/install-deps.sh haproxy could not install it");
+        return;
+    }
+    let ca = common::certs::Ca::new();
+    let leaf = common::certs::localhost(&ca);
+    let tls = shockwave::tls::TlsConfig::from_pem(&leaf.cert_pem, &leaf.key_pem).unwrap();
+    let h = Server::builder()
+        .pollers(1)
+        .workers(2)
+        .proxy_protocol(true)
+        .bind_tls("127.0.0.1:0", tls)
+        .unwrap()
+        .start(|req: &Request, resp: &mut Response| {
+            let p = req.proxy().expect("a PROXY listener");
+            let over = if req.is_tls() { "tls" } else { "plain" };
+            resp.write_body(format!("{} {} v{} {over}", req.remote_addr(), req.peer_addr(), p.version()));
+        })
+        .unwrap();
+    let up = h.local_addr().port();
+    let dir = temp_dir("haproxy-tls");
+    let mut proxy = None;
+    let mut front = 0;
+    for _ in 0..3 {
+        front = free_port();
+        let cfg = format!(
+            "global\n    maxconn 64\n\
+             defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
+             frontend f\n    bind 127.0.0.1:{front}\n    default_backend b\n\
+             backend b\n    server s 127.0.0.1:{up} send-proxy-v2 ssl verify none sni str(localhost)\n"
+        );
+        std::fs::write(dir.join("haproxy.cfg"), cfg).unwrap();
+        let mut cmd = Command::new("/usr/sbin/haproxy");
+        cmd.arg("-db").arg("-f").arg(dir.join("haproxy.cfg"));
+        proxy = run(cmd, &[front], &dir);
+        if proxy.is_some() {
+            break;
+        }
+    }
+    let _proxy = proxy.expect("haproxy did not start");
+    let (me, answers) = through(front);
+    for a in &answers {
+        assert_eq!(check(me, a), "v2 tls");
+    }
+    assert_eq!(h.stats().rejected_invalid, 0, "a header from HAProxy was refused");
     h.shutdown();
 }

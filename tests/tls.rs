@@ -383,6 +383,40 @@ fn sni_chooses_the_certificate_and_reloads_replace_them() {
 }
 
 #[test]
+fn a_proxy_header_before_tls() {
+    let ca = Ca::new();
+    let builder = light().proxy_protocol(true);
+    let server = serve(builder, tls_of(&localhost(&ca)), |req, resp| resp.write_body(req.remote_addr().to_string()));
+    let cfg = client_cfg(&[&ca], &both(), &["http/1.1"]);
+    let mut v2 = b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c".to_vec();
+    v2.extend([198, 51, 100, 9, 192, 0, 2, 1, 0x1f, 0x90, 0x01, 0xbb]); // 198.51.100.9:8080 -> :443
+    let headers: [(&[u8], &str); 2] =
+        [(b"PROXY TCP4 203.0.113.7 192.0.2.1 4000 443\r\n", "203.0.113.7:4000"), (&v2, "198.51.100.9:8080")];
+    for (header, client) in headers {
+        for bytewise in [false, true] {
+            let mut sock = TcpStream::connect(server.local_addr()).unwrap();
+            sock.set_nodelay(true).unwrap();
+            if bytewise {
+                for b in header {
+                    sock.write_all(&[*b]).unwrap();
+                }
+            } else {
+                sock.write_all(header).unwrap();
+            }
+            sock.set_read_timeout(Some(T)).unwrap();
+            let conn = rustls::ClientConnection::new(cfg.clone(), ServerName::try_from("localhost").unwrap()).unwrap();
+            let mut s = rustls::StreamOwned::new(conn, sock);
+            assert_eq!(get(&mut s, "/").text(), client, "bytewise: {bytewise}");
+            assert_eq!(get(&mut s, "/").text(), client, "keep-alive keeps it");
+        }
+    }
+    // without the header the connection is refused, not served
+    let e = connect(server.local_addr(), &cfg, "localhost").map(|mut s| get(&mut s, "/").status);
+    assert!(e.is_err(), "{e:?}");
+    server.shutdown();
+}
+
+#[test]
 fn plain_and_tls_listeners_in_one_server() {
     let ca = Ca::new();
     let handle = Server::builder()
@@ -433,6 +467,52 @@ fn a_websocket_over_tls() {
     ws.send(tungstenite::Message::binary(big.clone())).unwrap();
     assert_eq!(ws.read().unwrap().into_data().to_vec(), big);
     ws.close(None).unwrap();
+    server.shutdown();
+}
+
+#[test]
+fn an_upgraded_tls_stream_writes_like_a_socket_with_a_timeout() {
+    let ca = Ca::new();
+    let (report, results) = std::sync::mpsc::channel();
+    let (go, wait_go) = std::sync::mpsc::channel::<()>();
+    let (report, wait_go) = (std::sync::Mutex::new(report), std::sync::Mutex::new(Some(wait_go)));
+    let server = serve(light(), tls_of(&localhost(&ca)), move |req, resp| {
+        let report = report.lock().unwrap().clone();
+        let wait_go = wait_go.lock().unwrap().take();
+        let _ = req.upgrade(resp, "raw", move |mut up| {
+            up.set_write_timeout(Some(Duration::from_millis(200))).unwrap();
+            // the client reads nothing yet: writes take what fits (as a socket's would) until
+            // one times out, taking nothing …
+            let chunk = vec![b'q'; 1 << 20];
+            let (mut took, mut last) = (0, Ok(0));
+            for _ in 0..256 {
+                last = up.write(&chunk).map_err(|e| e.kind());
+                match last {
+                    Ok(n) => took += n,
+                    Err(_) => break,
+                }
+            }
+            // … and a flush of what was taken times out too
+            let flushed = up.flush().map_err(|e| e.kind());
+            report.send((took, last, flushed)).unwrap();
+            wait_go.unwrap().recv().unwrap();
+            up.set_write_timeout(None).unwrap();
+            up.flush().unwrap(); // the client reads now: everything taken goes out
+        });
+    });
+    let cfg = client_cfg(&[&ca], &both(), &["http/1.1"]);
+    let mut s = connect(server.local_addr(), &cfg, "localhost").unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: raw\r\n\r\n").unwrap();
+    let (n, last, flushed) = results.recv_timeout(T).unwrap();
+    assert_eq!(last, Err(std::io::ErrorKind::WouldBlock), "a write that takes nothing times out ({n} taken before)");
+    assert!(n > 0, "{n}");
+    assert_eq!(flushed, Err(std::io::ErrorKind::WouldBlock), "a flush that cannot finish times out");
+    go.send(()).unwrap();
+    let head = read_response(&mut s, &mut Vec::new(), true);
+    assert_eq!(head.status, 101);
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).expect("the stream's drop sends close_notify");
+    assert_eq!(rest.len(), n, "exactly what the write reported, once");
     server.shutdown();
 }
 

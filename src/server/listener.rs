@@ -129,10 +129,12 @@ pub(crate) type Session = Option<Arc<crate::tls::session::Session>>;
 pub(crate) type Session = ();
 
 impl Security {
-    pub(crate) fn session(&self) -> io::Result<Session> {
+    /// A new connection's session; `proxy`: it begins with a PROXY header, before TLS.
+    #[cfg_attr(not(feature = "tls"), expect(unused_variables, reason = "no TLS without the feature"))]
+    pub(crate) fn session(&self, proxy: bool) -> io::Result<Session> {
         #[cfg(feature = "tls")]
         return match &self.tls {
-            Some(t) => Ok(Some(Arc::new(crate::tls::session::Session::new(t.session()?)))),
+            Some(t) => Ok(Some(Arc::new(crate::tls::session::Session::new(t.session()?, proxy)))),
             None => Ok(None),
         };
         #[cfg(not(feature = "tls"))]

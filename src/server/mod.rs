@@ -585,7 +585,14 @@ impl Builder {
     /// Binds a TLS listener (HTTPS) as [`bind`](Self::bind) binds a plain one: connections to
     /// it complete a TLS handshake with `tls`'s certificates before their requests are read.
     /// Add plain listeners to the same server with [`Server::bind`] (and more TLS ones with
-    /// [`Server::bind_tls`]). See [`crate::tls`] for what is negotiated.
+    /// [`Server::bind_tls`]). See [`crate::tls`] for what is negotiated. With
+    /// [`proxy_protocol`](Self::proxy_protocol), the PROXY header comes first, in the clear,
+    /// as HAProxy and nginx send it.
+    ///
+    /// A TLS listener is not handed over: [`ServerHandle::hand_over`] and
+    /// [`bind_or_inherit`](Self::bind_or_inherit) carry plain sockets only (a new process
+    /// would serve an inherited socket as plain HTTP), so restart a TLS server with
+    /// [`reuse_port`](Self::reuse_port) and a drain instead, or end TLS at the balancer.
     ///
     /// ```
     /// use shockwave::tls::TlsConfig;

@@ -246,7 +246,8 @@ impl Poller {
             }
             self.at_capacity = false;
             let Some((l, security)) = self.listeners.get(i) else { return true };
-            match l.accept().map(|(sock, peer)| (sock, peer, security.session())) {
+            let proxy = sh.cfg.proxy_protocol;
+            match l.accept().map(|(sock, peer)| (sock, peer, security.session(proxy))) {
                 Ok((sock, peer, Ok(tls))) => self.add(sh, sock, peer, tls),
                 Ok((_, peer, Err(e))) => log::error!("cannot serve the connection from {peer}: {e}"),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,

@@ -100,14 +100,17 @@ impl TlsConfig {
     }
 
     /// Adds another certificate chain and key (PEM), presented to clients that ask for one of
-    /// its DNS names (SNI). The first certificate stays the default.
+    /// its DNS names (SNI). The first certificate stays the default. This makes a new
+    /// configuration: clones of the old one (and servers using it) keep their certificates.
     ///
     /// ```
     /// use shockwave::tls::TlsConfig;
     /// let a = rcgen::generate_simple_self_signed(vec!["a.example".to_string()]).unwrap();
     /// let b = rcgen::generate_simple_self_signed(vec!["b.example".to_string()]).unwrap();
-    /// let tls = TlsConfig::from_pem(a.cert.pem(), a.signing_key.serialize_pem())?
-    ///     .add_pem(b.cert.pem(), b.signing_key.serialize_pem())?;
+    /// let base = TlsConfig::from_pem(a.cert.pem(), a.signing_key.serialize_pem())?;
+    /// let both = base.clone().add_pem(b.cert.pem(), b.signing_key.serialize_pem())?;
+    /// assert_eq!(format!("{both:?}"), "TlsConfig { certificates: 2, .. }");
+    /// assert_eq!(format!("{base:?}"), "TlsConfig { certificates: 1, .. }");
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn add_pem(self, cert_chain: impl AsRef<[u8]>, key: impl AsRef<[u8]>) -> io::Result<TlsConfig> {
@@ -137,9 +140,10 @@ impl TlsConfig {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn reload(&self) -> io::Result<()> {
-        let now = self.certs.read().clone();
+        // (one writer at a time, handshakes still reading the old set meanwhile)
+        let now = self.certs.upgradable_read();
         let fresh = now.reloaded()?;
-        *self.certs.write() = Arc::new(fresh);
+        *parking_lot::RwLockUpgradableReadGuard::upgrade(now) = Arc::new(fresh);
         Ok(())
     }
 
@@ -162,8 +166,7 @@ impl TlsConfig {
     fn push(self, pair: Pair) -> io::Result<TlsConfig> {
         let mut list = self.certs.read().pairs().to_vec();
         list.push(pair);
-        *self.certs.write() = Arc::new(Certs::new(list));
-        Ok(self)
+        TlsConfig::with(Certs::new(list))
     }
 
     fn with(certs: Certs) -> io::Result<TlsConfig> {

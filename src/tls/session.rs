@@ -17,6 +17,9 @@
 //!   and the connection's output counts as pending until they are out.
 //! - Plain HTTP sent to a TLS port is answered with a plain `400` saying so (as nginx does),
 //!   not with a TLS alert the client cannot show.
+//! - With the PROXY protocol on, the header comes before TLS, in the clear (HAProxy's
+//!   `send-proxy`, nginx's `proxy_protocol on`): reads pass it through raw, exactly its bytes
+//!   (found by peeking), for the connection's own PROXY parser, and TLS starts after it.
 
 use crate::sys::Fd;
 use parking_lot::Mutex;
@@ -34,6 +37,18 @@ struct Inner {
     tls: rustls::ServerConnection,
     /// Nothing has been read yet: the first byte tells TLS from plain HTTP.
     fresh: bool,
+    proxy: Proxy,
+}
+
+/// Where a connection is in the PROXY header that precedes its TLS.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Proxy {
+    /// No header (or it has passed).
+    Off,
+    /// A header is due: not all of it has arrived yet.
+    Expected,
+    /// This many bytes of it are still to pass through.
+    Left(usize),
 }
 
 /// The socket as rustls's record reader and writer: one `recv` or `send` per call.
@@ -64,9 +79,11 @@ fn broken(e: rustls::Error) -> io::Error {
 }
 
 impl Session {
-    pub(crate) fn new(mut tls: rustls::ServerConnection) -> Session {
+    /// `proxy`: the connection begins with a PROXY protocol header, before TLS.
+    pub(crate) fn new(mut tls: rustls::ServerConnection, proxy: bool) -> Session {
         tls.set_buffer_limit(Some(SEALED_MAX));
-        Session { inner: Mutex::new(Inner { tls, fresh: true }) }
+        let proxy = if proxy { Proxy::Expected } else { Proxy::Off };
+        Session { inner: Mutex::new(Inner { tls, fresh: true, proxy }) }
     }
 
     /// Decrypted bytes into `out`; `Ok(0)` at the end of the stream (with or without the
@@ -75,6 +92,9 @@ impl Session {
     /// sent).
     pub(crate) fn read(&self, fd: Fd, out: &mut [u8]) -> io::Result<usize> {
         let mut s = self.inner.lock();
+        if s.proxy != Proxy::Off {
+            return s.read_proxy(fd, out);
+        }
         if s.fresh {
             s.fresh = !refuse_plain_http(fd)?;
         }
@@ -148,6 +168,31 @@ impl Session {
         }
         s.tls.send_close_notify();
         let _ = flush(&mut s.tls, fd);
+    }
+}
+
+impl Inner {
+    /// The PROXY header's bytes, raw: once all of it is there (peeked), exactly its length,
+    /// so the first TLS record stays on the socket. What cannot become a header passes
+    /// through as it is, for the connection's parser to refuse.
+    fn read_proxy(&mut self, fd: Fd, out: &mut [u8]) -> io::Result<usize> {
+        if self.proxy == Proxy::Expected {
+            let mut peek = [0u8; 16 + crate::proxy::parse::V2_MAX_PAYLOAD];
+            let n = fd.peek(&mut peek)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            self.proxy = match crate::proxy::parse::parse(&peek[..n]) {
+                Ok(Some((_, len))) => Proxy::Left(len),
+                Ok(None) if n < peek.len() => return Err(io::ErrorKind::WouldBlock.into()),
+                _ => Proxy::Left(n),
+            };
+        }
+        let Proxy::Left(left) = self.proxy else { return Ok(0) };
+        let take = left.min(out.len());
+        let got = fd.read(&mut out[..take])?;
+        self.proxy = if got >= left { Proxy::Off } else { Proxy::Left(left - got) };
+        Ok(got)
     }
 }
 

@@ -2,22 +2,21 @@
 // cookie's attributes, the urlencoded form (HTML escaping of the name), a ~5 MB multipart upload
 // through the file input (size and SHA-256 checked against Node's own), and a 403 when the
 // cookie is gone. Run by scripts/browser.sh, which installs playwright-core into
-// target/browser and passes its directory in BROWSER_NODE_DIR.
+// target/browser and passes its directory in BROWSER_NODE_DIR (read by ./chromium.mjs). It keeps
+// Playwright's own launch(): goBack needs its --disable-back-forward-cache, and setInputFiles
+// timed out (5 MB) when attached with connectOverCDP as tests/browser/chromium.mjs does.
 // usage: node tests/browser/forms.mjs http://ADDR/
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { chromium } from './chromium.mjs';
 
 const base = process.argv[2];
 if (!base) {
     console.error('usage: node tests/browser/forms.mjs http://ADDR/');
     process.exit(2);
 }
-const nodeDir = process.env.BROWSER_NODE_DIR || fileURLToPath(new URL('../../target/browser/', import.meta.url));
-const { chromium } = createRequire(join(nodeDir, 'package.json'))('playwright-core');
 
 const WAIT = 5000; // every wait is bounded by this (upload and launch get a little more)
 // a last resort: whatever hangs, the script ends
