@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Static files: Shockwave's examples/files (shockwave::fs::Dir, sendfile) against nginx with
-# `sendfile on`, both serving the same directory, one after the other, pinned: the server on
-# SERVER_CPU with one poller / `worker_processes 1`, `wrk -t1 -c64` (keep-alive) on CLIENT_CPU.
+# `sendfile on`, both serving the same directory, pinned: the server on SERVER_CPU with one
+# poller / `worker_processes 1`, `wrk -t1 -c64` (keep-alive) on CLIENT_CPU. The servers take
+# turns round by round (each started afresh and warmed up), so a change in the shared host's
+# load between rounds falls on both rather than on one server's whole series.
 #
 #   1m  GET of a 1 MiB file: throughput (MB/s of responses, from wrk's Transfer/sec)
 #   4k  GET of a 4 KiB file: requests per second
@@ -13,7 +15,7 @@
 #   SERVERS     default: shockwave nginx
 #   SCENARIOS   default: 1m 4k
 #   ROUNDS      rounds of every scenario per server (default 3; the report gives medians)
-#   DURATION    wrk duration per run (default 5s), after a WARMUP (default 1s) per server
+#   DURATION    wrk duration per run (default 5s), after a WARMUP (default 1s) per server and round
 #   ADDR        listen address (default 127.0.0.1:8080)
 #   SERVER_CPU / CLIENT_CPU  (default 0 / 1)
 #   NO_BUILD=1  use the already built example
@@ -107,14 +109,14 @@ echo "server,scenario,round,requests,req_per_s,mb_per_s,non2xx,errors,cpu_us_per
 SERVER_READY_PATH="/hello.txt"
 SERVER_CHECK_PATH="/hello.txt"
 SERVER_CHECK_BODY="Hello, World!"
-for server in $SERVERS; do
-  LOG_TAG=files
-  start_server "$(bin_of "$server")" "$SERVER_CPU" SHOCKWAVE_POLLERS=1 || die "$server did not start"
-  for f in 1m.bin 4k.bin; do
-    curl -s -o "$FILES_DIR/check" "http://$ADDR/$f" && cmp -s "$FILES_DIR/check" "$DOCS/$f" || die "$server served $f wrong"
-  done
-  timeout 60 taskset -c "$CLIENT_CPU" wrk -t1 -c64 -d"$WARMUP" "http://$ADDR/4k.bin" >/dev/null 2>&1 || warn "warm-up failed"
-  for round in $(seq "$ROUNDS"); do
+for round in $(seq "$ROUNDS"); do
+  for server in $SERVERS; do
+    LOG_TAG=files
+    start_server "$(bin_of "$server")" "$SERVER_CPU" SHOCKWAVE_POLLERS=1 || die "$server did not start"
+    for f in 1m.bin 4k.bin; do
+      curl -s -o "$FILES_DIR/check" "http://$ADDR/$f" && cmp -s "$FILES_DIR/check" "$DOCS/$f" || die "$server served $f wrong"
+    done
+    timeout 60 taskset -c "$CLIENT_CPU" wrk -t1 -c64 -d"$WARMUP" "http://$ADDR/4k.bin" >/dev/null 2>&1 || warn "warm-up failed"
     for scen in $SCENARIOS; do
       out="$WORK_DIR/logs/wrk-files-$server-$scen-$round.txt"
       t0="$(tree_ticks "$SERVER_PID")"; h0="$(host_cpu)"; w0="$(child_ticks $$)"
@@ -133,8 +135,8 @@ for server in $SERVERS; do
       log "$server $scen round $round: ${rps:-?} req/s, ${mbs:-?} MB/s, ${cpu:-?} us CPU/req, non-2xx ${non2xx:-0}, errors ${errs:-0}, other load ${other:-?}%"
       sleep 1
     done
+    stop_server
   done
-  stop_server
 done
 
 MD="$RESULTS_DIR/files-$DATE_TAG.md"
@@ -146,7 +148,7 @@ MD="$RESULTS_DIR/files-$DATE_TAG.md"
   echo "- Command: \`$CMD_LINE\`"
   echo "- Shockwave commit: $(git_rev); nginx: $(nginx -v 2>&1 | sed 's/.*: //')"
   echo "- Pinned: server on CPU $SERVER_CPU (Shockwave SHOCKWAVE_POLLERS=1; nginx worker_processes 1, access_log off, tcp_nopush on), \`wrk -t1 -c64\` keep-alive on CPU $CLIENT_CPU, $DURATION per run after a $WARMUP warm-up, $ROUNDS rounds, medians"
-  echo "- 1m = a 1 MiB file (throughput, MB/s of responses); 4k = a 4 KiB file (req/s). CPU/req = server utime+stime per request (nginx: master + worker). Other load = CPU used during a run by processes other than the server and wrk, % of all CPUs (the host is shared: high values mean disturbed rounds)."
+  echo "- 1m = a 1 MiB file (throughput, MB/s of responses); 4k = a 4 KiB file (req/s). Same-round ratio = median over rounds of req/s over nginx's in the same round (the servers alternate round by round). CPU/req = server utime+stime per request (nginx: master + worker). Other load = CPU used during a run by processes other than the server and wrk, % of all CPUs (the host is shared: high values mean disturbed rounds)."
   echo
   python3 - "$RAW" <<'PY'
 import csv, statistics, sys
@@ -158,8 +160,13 @@ for r in rows:
         keys.append((r["scenario"], r["server"]))
 def stat(scen, server, field):
     return med([float(r[field]) for r in rows if r["scenario"] == scen and r["server"] == server and r[field]])
-print("| scenario | server | req/s | MB/s | CPU µs/req | vs nginx (req/s) | vs nginx (CPU) | rounds (req/s) | other load % | non-2xx / errors |")
-print("|---|---|---:|---:|---:|---:|---:|---|---|---|")
+def paired(scen, server):
+    # the median over rounds of this server's req/s over nginx's in the same round
+    by = lambda s: {r["round"]: float(r["req_per_s"]) for r in rows if r["scenario"] == scen and r["server"] == s and r["req_per_s"]}
+    mine, ng = by(server), by("nginx")
+    return med([mine[k] / ng[k] for k in mine if k in ng and ng[k] > 0])
+print("| scenario | server | req/s | MB/s | CPU µs/req | vs nginx (req/s) | same-round ratio | vs nginx (CPU) | rounds (req/s) | other load % | non-2xx / errors |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---|---|---|")
 for scen, server in keys:
     rps, mbs, cpu = (stat(scen, server, f) for f in ("req_per_s", "mb_per_s", "cpu_us_per_req"))
     n_rps, n_cpu = stat(scen, "nginx", "req_per_s"), stat(scen, "nginx", "cpu_us_per_req")
@@ -167,7 +174,7 @@ for scen, server in keys:
     rounds = " / ".join(f'{float(r["req_per_s"] or 0):.0f}' for r in mine)
     bad = sum(int(r["non2xx"] or 0) + int(r["errors"] or 0) for r in mine)
     other = " / ".join(r["other_cpu_pct"] or "?" for r in mine)
-    print(f"| {scen} | {server} | {rps:,.0f} | {mbs:,.1f} | {cpu:.2f} | {rps / n_rps:.2f} | {cpu / n_cpu:.2f} | {rounds} | {other} | {bad} |")
+    print(f"| {scen} | {server} | {rps:,.0f} | {mbs:,.1f} | {cpu:.2f} | {rps / n_rps:.2f} | {paired(scen, server):.2f} | {cpu / n_cpu:.2f} | {rounds} | {other} | {bad} |")
 PY
   echo
   echo "Raw rows: \`target/bench-peers/files-$DATE_TAG.csv\`"

@@ -82,10 +82,12 @@ impl Fd {
         .map(|n| n as usize)
     }
 
-    /// One `send` of a connection's last bytes, with `MSG_MORE`: the kernel holds a short tail
-    /// back so the `FIN` of the close or shutdown that must follow at once leaves in the same
-    /// segment (one packet fewer per closed connection for both ends).
-    pub(crate) fn write_last(self, buf: &[u8]) -> io::Result<usize> {
+    /// One `send` with `MSG_MORE`, for bytes that more output follows at once: the kernel holds
+    /// a short tail back so what comes next leaves in the same segment. Used for a
+    /// connection's last bytes (the `FIN` of the close or shutdown that follows: one packet
+    /// fewer per closed connection for both ends) and for the head of a file response (the
+    /// `sendfile` that follows: head and file leave together, as nginx's `tcp_nopush` does).
+    pub(crate) fn write_more(self, buf: &[u8]) -> io::Result<usize> {
         self.send(buf, libc::MSG_NOSIGNAL | libc::MSG_MORE)
     }
 

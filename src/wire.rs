@@ -66,13 +66,14 @@ impl Wire {
         self.fd.write(buf)
     }
 
-    /// A connection's last write ([`Fd::write_last`] on a plain socket).
-    pub(crate) fn write_last(&self, buf: &[u8]) -> io::Result<usize> {
+    /// A write that more output follows at once: a connection's last, or a file response's
+    /// head ([`Fd::write_more`] on a plain socket).
+    pub(crate) fn write_more(&self, buf: &[u8]) -> io::Result<usize> {
         #[cfg(feature = "tls")]
         if let Some(s) = &self.tls {
             return s.write(self.fd, buf);
         }
-        self.fd.write_last(buf)
+        self.fd.write_more(buf)
     }
 
     /// Whether bytes a write took are still sealed in the TLS session, not yet in the kernel.

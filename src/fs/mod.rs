@@ -185,7 +185,10 @@ impl Dir {
         // kernel keeps from leaving it. Where that refuses what may still be allowed (an
         // absolute symlink, a kernel without openat2), the portable way decides:
         // canonicalize (resolving every symlink) and check the result is below the root.
-        let root = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY).open(&self.root);
+        // (`O_PATH`: the descriptor only anchors the lookups, and opening and closing one costs
+        // less than a readable directory: no permission or notification hooks)
+        let root =
+            std::fs::OpenOptions::new().read(true).custom_flags(libc::O_DIRECTORY | libc::O_PATH).open(&self.root);
         let root = root.map_err(|e| send::open_error(e, &self.root))?;
         let beneath = |p: &Path| -> Result<send::Opened, Option<Error>> {
             let opened = crate::sys::open_beneath(root.as_raw_fd(), p).and_then(|file| {

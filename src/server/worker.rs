@@ -135,7 +135,7 @@ impl Worker {
                         return super::upgrade::hand_over(shared, slot, &mut c, *up, &mut self.resp.out);
                     }
                     let file = self.resp.take_file(); // what the last response sends after its head
-                    if !self.resp.out.is_empty() && !self.write_out(&mut c, pool) {
+                    if !self.resp.out.is_empty() && !self.write_out(&mut c, pool, file.is_some()) {
                         return shared.close(slot, &mut c);
                     }
                     if let Some(f) = file {
@@ -172,10 +172,11 @@ impl Worker {
     /// if the connection failed. Either way `resp.out` is empty afterwards: nothing meant for
     /// this connection may ever reach the next one this thread serves.
     ///
-    /// The last response of a connection is sent with
-    /// [`write_last`](crate::sys::Fd::write_last): the caller closes or shuts down the socket
-    /// right after, or leaves what did not fit to the poller, whose plain writes push it out.
-    fn write_out(&mut self, c: &mut Conn, pool: &BufPool) -> bool {
+    /// The last response of a connection, and a head a file body follows (`file_next`), are
+    /// sent with [`write_more`](crate::wire::Wire::write_more): the caller closes or shuts down the
+    /// socket, or sends the file, right after, or leaves what did not fit to the poller, whose
+    /// plain writes push it out.
+    fn write_out(&mut self, c: &mut Conn, pool: &BufPool, file_next: bool) -> bool {
         let out = &self.resp.out;
         let mut n = 0;
         let wire = c.wire();
@@ -185,7 +186,7 @@ impl Worker {
                 if n == out.len() {
                     break true;
                 }
-                let sent = if c.close_after { wire.write_last(&out[n..]) } else { wire.write(&out[n..]) };
+                let sent = if c.close_after || file_next { wire.write_more(&out[n..]) } else { wire.write(&out[n..]) };
                 match sent {
                     Ok(0) => break false,
                     Ok(k) => n += k,
