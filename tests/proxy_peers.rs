@@ -213,7 +213,8 @@ fn nginx_stream_proxy_protocol_reports_the_client() {
         std::fs::write(dir.join("nginx.conf"), cfg).unwrap();
         let mut cmd = Command::new("/usr/sbin/nginx");
         cmd.arg("-p").arg(&dir).arg("-e").arg(dir.join("error.log")).arg("-c").arg(dir.join("nginx.conf"));
-        cmd.args(["-g", "daemon off;"]);
+        // one process (see common::run_nginx): killing it leaves no worker behind
+        cmd.args(["-g", "daemon off; master_process off;"]);
         proxy = run(cmd, &[port], &dir);
         if proxy.is_some() {
             break;

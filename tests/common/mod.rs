@@ -360,7 +360,8 @@ pub fn nginx_temp_paths(dir: &std::path::Path) -> String {
 
 /// nginx run in the foreground with `dir` as its prefix and `dir/nginx.conf`, once it accepts
 /// on 127.0.0.1:`port` (within `limit`); `None` when it exited first (the port was taken, or
-/// the config is bad: `dir/error.log` says which).
+/// the config is bad: `dir/error.log` says which). One process (`master_process off`): the
+/// drop's SIGKILL would leave a master's workers running, holding their ports, after the test.
 pub fn run_nginx(bin: &std::path::Path, dir: &std::path::Path, port: u16, limit: Duration) -> Option<KillOnDrop> {
     let child = std::process::Command::new(bin)
         .arg("-p")
@@ -369,7 +370,7 @@ pub fn run_nginx(bin: &std::path::Path, dir: &std::path::Path, port: u16, limit:
         .arg(dir.join("error.log"))
         .arg("-c")
         .arg(dir.join("nginx.conf"))
-        .args(["-g", "daemon off;"])
+        .args(["-g", "daemon off; master_process off;"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
