@@ -12,8 +12,11 @@
 
 use shockwave::compress::Compress;
 use shockwave::middleware::wrap;
-use shockwave::{Request, Response, Server};
+use shockwave::{Request, Response};
 use std::io::Write;
+
+#[path = "support/bench.rs"]
+mod bench;
 
 /// About 100 KB of JSON: an array of user records.
 fn document() -> Vec<u8> {
@@ -38,15 +41,9 @@ fn main() -> std::io::Result<()> {
         return std::fs::write(path, document());
     }
     let addr = first.or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let level = env_usize("GZIP_LEVEL").unwrap_or(6) as u32;
-    let quality = env_usize("BR_QUALITY").unwrap_or(4) as u32;
-    let mut builder = Server::builder();
-    if let Some(n) = env_usize("SHOCKWAVE_POLLERS") {
-        builder = builder.pollers(n);
-    }
-    if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
-        builder = builder.workers(n);
-    }
+    let level = bench::env_usize("GZIP_LEVEL").unwrap_or(6) as u32;
+    let quality = bench::env_usize("BR_QUALITY").unwrap_or(4) as u32;
+    let builder = bench::builder();
     let doc = document();
     let app = move |req: &Request, resp: &mut Response| -> Result<(), shockwave::Error> {
         match (req.method(), req.path()) {
@@ -74,8 +71,4 @@ fn main() -> std::io::Result<()> {
         server.start_handler(wrap(app, Compress::new().level(level).br_quality(quality).decode_requests(true)))?;
     handle.join();
     Ok(())
-}
-
-fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok()?.parse().ok()
 }

@@ -16,8 +16,8 @@
 
 use shockwave::fs::Dir;
 use shockwave::middleware::{wrap, AccessLog};
-use shockwave::Server;
-
+#[path = "support/bench.rs"]
+mod bench;
 #[path = "support/https.rs"]
 mod https;
 
@@ -31,14 +31,7 @@ fn main() -> std::io::Result<()> {
         std::process::exit(2);
     }
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
-    let mut builder = Server::builder();
-    if let Some(n) = env_usize("SHOCKWAVE_POLLERS") {
-        builder = builder.pollers(n);
-    }
-    if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
-        builder = builder.workers(n);
-    }
-    let (server, scheme) = https::bind(builder, &addr)?;
+    let (server, scheme) = https::bind(bench::builder(), &addr)?;
     println!("serving {dir} on {scheme}://{}/", server.local_addr());
     let files = Dir::new(&dir).precompressed(true).cache_control("public, max-age=60");
     let handle = if std::env::var("SHOCKWAVE_ACCESS_LOG").is_ok_and(|v| v == "1") {
@@ -49,8 +42,4 @@ fn main() -> std::io::Result<()> {
     };
     handle.join();
     Ok(())
-}
-
-fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }

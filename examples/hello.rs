@@ -7,22 +7,14 @@
 //! SIGUSR2: see `examples/support/deploy.rs`. `SHOCKWAVE_PROXY_PROTOCOL=1`: every connection
 //! must begin with a PROXY v1/v2 header.
 
-use shockwave::Server;
-
+#[path = "support/bench.rs"]
+mod bench;
 #[path = "support/deploy.rs"]
 mod deploy;
 
 fn main() -> std::io::Result<()> {
-    let addr =
-        std::env::args().nth(1).or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let mut builder = Server::builder();
-    if let Some(n) = env_usize("SHOCKWAVE_POLLERS") {
-        builder = builder.pollers(n);
-    }
-    if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
-        builder = builder.workers(n);
-    }
-    let sleep = std::time::Duration::from_millis(env_usize("SHOCKWAVE_SLEEP_MS").unwrap_or(0) as u64);
+    let (addr, builder) = bench::addr_and_builder();
+    let sleep = std::time::Duration::from_millis(bench::env_usize("SHOCKWAVE_SLEEP_MS").unwrap_or(0) as u64);
     let server = deploy::bind(deploy::configure(builder), &addr)?;
     println!("serving Hello, World! on http://{}/ (pid {})", server.local_addr(), std::process::id());
     let handle = server.start(move |req, resp| {
@@ -33,8 +25,4 @@ fn main() -> std::io::Result<()> {
         resp.write_body(b"Hello, World!");
     })?;
     deploy::run(handle)
-}
-
-fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok()?.parse().ok()
 }

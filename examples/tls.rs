@@ -12,17 +12,20 @@
 //! ```
 
 use rcgen::PublicKeyData;
+use rustls::pki_types::{pem::PemObject, CertificateDer};
 use sha2::{Digest, Sha256};
 use shockwave::tls::TlsConfig;
-use shockwave::Server;
+
+#[path = "support/bench.rs"]
+mod bench;
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let tls = match &args[..] {
         [cert, key] => {
             let tls = TlsConfig::from_pem_files(cert, key)?;
-            let pem = std::fs::read(cert)?;
-            if let Some(der) = first_certificate(&pem) {
+            // (the file has loaded, so it has a certificate)
+            if let Ok(der) = CertificateDer::from_pem_file(cert) {
                 println!("certificate SHA-256 fingerprint: {}", colon_hex(&Sha256::digest(der)));
             }
             tls
@@ -42,14 +45,7 @@ fn main() -> std::io::Result<()> {
         }
     };
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:8443".into());
-    let mut builder = Server::builder();
-    if let Some(n) = env_usize("SHOCKWAVE_POLLERS") {
-        builder = builder.pollers(n);
-    }
-    if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
-        builder = builder.workers(n);
-    }
-    let mut server = builder.bind_tls(&addr, tls)?;
+    let mut server = bench::builder().bind_tls(&addr, tls)?;
     if let Ok(plain) = std::env::var("SHOCKWAVE_HTTP_ADDR") {
         server = server.bind(plain)?;
     }
@@ -63,17 +59,6 @@ fn main() -> std::io::Result<()> {
     })?;
     handle.join();
     Ok(())
-}
-
-fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok()?.parse().ok()
-}
-
-/// The DER bytes of the first `CERTIFICATE` block of a PEM text.
-fn first_certificate(pem: &[u8]) -> Option<Vec<u8>> {
-    let text = std::str::from_utf8(pem).ok()?;
-    let body = text.split("-----BEGIN CERTIFICATE-----").nth(1)?.split("-----END CERTIFICATE-----").next()?;
-    unbase64(body)
 }
 
 fn colon_hex(bytes: &[u8]) -> String {
@@ -91,18 +76,4 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-fn unbase64(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        acc = acc << 6 | B64.iter().position(|&x| x == c)? as u32;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
 }

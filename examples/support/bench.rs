@@ -1,21 +1,31 @@
-//! Shared by the benchmark examples (`routed`, `json`) and `benches/micro.rs`: the address and
-//! thread-count conventions of `examples/hello`, and the 50 routes the routing benchmarks use.
+//! Shared by the examples the benchmarks run (`hello`, `routed`, `json`, `files`, `compress`,
+//! `tls`) and `benches/micro.rs`: the address and thread-count conventions of
+//! `examples/hello`, and the 50 routes the routing benchmarks use.
 #![allow(dead_code)]
 
-/// The listen address (first argument, else `ADDR`, else 127.0.0.1:8080) and a builder with
-/// `SHOCKWAVE_POLLERS` / `SHOCKWAVE_WORKERS` applied, as `examples/hello` reads them.
+/// The listen address (first argument, else `ADDR`, else 127.0.0.1:8080) and [`builder`].
 pub fn addr_and_builder() -> (String, shockwave::Builder) {
     let addr =
         std::env::args().nth(1).or_else(|| std::env::var("ADDR").ok()).unwrap_or_else(|| "127.0.0.1:8080".into());
-    let env = |name: &str| std::env::var(name).ok()?.parse::<usize>().ok();
+    (addr, builder())
+}
+
+/// A builder with `SHOCKWAVE_POLLERS` / `SHOCKWAVE_WORKERS` applied, as `examples/hello` reads
+/// them (a fixed pool of that many workers).
+pub fn builder() -> shockwave::Builder {
     let mut builder = shockwave::Server::builder();
-    if let Some(n) = env("SHOCKWAVE_POLLERS") {
+    if let Some(n) = env_usize("SHOCKWAVE_POLLERS") {
         builder = builder.pollers(n);
     }
-    if let Some(n) = env("SHOCKWAVE_WORKERS") {
+    if let Some(n) = env_usize("SHOCKWAVE_WORKERS") {
         builder = builder.workers(n);
     }
-    (addr, builder)
+    builder
+}
+
+/// An environment variable as a count; `None` when unset or not a number.
+pub fn env_usize(name: &str) -> Option<usize> {
+    std::env::var(name).ok()?.parse().ok()
 }
 
 /// 50 routes, a REST API's worth: `/`, resources with ids, nested resources, a catch-all.
