@@ -73,6 +73,21 @@ fn run(mut cmd: Command, ports: &[u16], dir: &Path) -> Option<Proxy> {
     None
 }
 
+/// HAProxy with `cfg(ports)` as its configuration, for `n` free ports chosen here (three
+/// tries: a port taken between choosing and binding makes it exit); panics if it never starts.
+fn haproxy(dir: &Path, n: usize, cfg: impl Fn(&[u16]) -> String) -> (Proxy, Vec<u16>) {
+    for _ in 0..3 {
+        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        std::fs::write(dir.join("haproxy.cfg"), cfg(&ports)).unwrap();
+        let mut cmd = Command::new("/usr/sbin/haproxy");
+        cmd.arg("-db").arg("-f").arg(dir.join("haproxy.cfg"));
+        if let Some(proxy) = run(cmd, &ports, dir) {
+            return (proxy, ports);
+        }
+    }
+    panic!("haproxy did not start")
+}
+
 /// Two kept-alive requests through the proxy on `port`: each answer, and the client's own
 /// address (what the proxy must report as the source).
 fn through(port: u16) -> (SocketAddr, Vec<String>) {
@@ -126,27 +141,18 @@ fn haproxy_send_proxy_v1_and_v2_report_the_client() {
     let up = h.local_addr().port();
     let dir = temp_dir("haproxy");
     let opts = if tlvs { " proxy-v2-options unique-id,crc32c" } else { "" };
-    let mut proxy = None;
-    let (mut v1, mut v2) = (0, 0);
-    for _ in 0..3 {
-        (v1, v2) = (free_port(), free_port());
-        let cfg = format!(
+    let (_proxy, ports) = haproxy(&dir, 2, |p| {
+        let (v1, v2) = (p[0], p[1]);
+        format!(
             "global\n    maxconn 64\n\
              defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
              frontend v1\n    bind 127.0.0.1:{v1}\n    default_backend v1\n\
              backend v1\n    server s 127.0.0.1:{up} send-proxy\n\
              frontend v2\n    bind 127.0.0.1:{v2}\n    unique-id-format conn-%ci-%cp\n    default_backend v2\n\
              backend v2\n    server s 127.0.0.1:{up} send-proxy-v2{opts} check check-send-proxy inter 200ms\n"
-        );
-        std::fs::write(dir.join("haproxy.cfg"), cfg).unwrap();
-        let mut cmd = Command::new("/usr/sbin/haproxy");
-        cmd.arg("-db").arg("-f").arg(dir.join("haproxy.cfg"));
-        proxy = run(cmd, &[v1, v2], &dir);
-        if proxy.is_some() {
-            break;
-        }
-    }
-    let _proxy = proxy.expect("haproxy did not start");
+        )
+    });
+    let (v1, v2) = (ports[0], ports[1]);
 
     let (me, answers) = through(v1);
     for a in &answers {
@@ -197,17 +203,14 @@ fn nginx_stream_proxy_protocol_reports_the_client() {
     let h = server();
     let up = h.local_addr().port();
     let dir = temp_dir("nginx");
-    let d = dir.display();
     let load = module.map_or(String::new(), |m| format!("load_module {};", m.display()));
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let user = if unsafe { libc::geteuid() } == 0 { "user root root;" } else { "" };
+    let main = common::nginx_main(&dir);
     let mut proxy = None;
     let mut port = 0;
     for _ in 0..3 {
         port = free_port();
         let cfg = format!(
-            "{load}\n{user}\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
-             events {{ worker_connections 64; }}\n\
+            "{load}\n{main}\n\
              stream {{ server {{ listen 127.0.0.1:{port}; proxy_pass 127.0.0.1:{up}; proxy_protocol on; }} }}\n"
         );
         std::fs::write(dir.join("nginx.conf"), cfg).unwrap();
@@ -256,26 +259,16 @@ fn haproxy_send_proxy_v2_before_tls_reports_the_client() {
         .unwrap();
     let up = h.local_addr().port();
     let dir = temp_dir("haproxy-tls");
-    let mut proxy = None;
-    let mut front = 0;
-    for _ in 0..3 {
-        front = free_port();
-        let cfg = format!(
+    let (_proxy, ports) = haproxy(&dir, 1, |p| {
+        format!(
             "global\n    maxconn 64\n\
              defaults\n    mode http\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n\
-             frontend f\n    bind 127.0.0.1:{front}\n    default_backend b\n\
-             backend b\n    server s 127.0.0.1:{up} send-proxy-v2 ssl verify none sni str(localhost)\n"
-        );
-        std::fs::write(dir.join("haproxy.cfg"), cfg).unwrap();
-        let mut cmd = Command::new("/usr/sbin/haproxy");
-        cmd.arg("-db").arg("-f").arg(dir.join("haproxy.cfg"));
-        proxy = run(cmd, &[front], &dir);
-        if proxy.is_some() {
-            break;
-        }
-    }
-    let _proxy = proxy.expect("haproxy did not start");
-    let (me, answers) = through(front);
+             frontend f\n    bind 127.0.0.1:{}\n    default_backend b\n\
+             backend b\n    server s 127.0.0.1:{up} send-proxy-v2 ssl verify none sni str(localhost)\n",
+            p[0]
+        )
+    });
+    let (me, answers) = through(ports[0]);
     for a in &answers {
         assert_eq!(check(me, a), "v2 tls");
     }
